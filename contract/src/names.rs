@@ -1,0 +1,126 @@
+//! Measurement, tag and field names.
+
+/// The one measurement the plugin writes.
+pub const MEASUREMENT: &str = "genesys_conversation";
+
+/// Tag keys. Only the tags of the dimensions in the plugin's `group_by` appear.
+pub mod tags {
+    /// Requested routing skill name (or, for a skill that cannot be resolved, its ID).
+    pub const SKILL: &str = "skill";
+    /// Requested routing skill ID (for a flattened multi-skill group: the joined IDs).
+    pub const SKILL_ID: &str = "skill_id";
+    /// Queue name (or, for a queue that cannot be resolved, its ID).
+    pub const QUEUE: &str = "queue";
+    /// Queue ID.
+    pub const QUEUE_ID: &str = "queue_id";
+    /// Genesys media type: `voice`, `chat`, `email`, `message`, `callback`, ...
+    pub const MEDIA_TYPE: &str = "media_type";
+    /// `inbound` or `outbound`.
+    pub const DIRECTION: &str = "direction";
+
+    /// Every tag key the plugin can write, in line-protocol order.
+    pub const ALL: [&str; 6] = [DIRECTION, MEDIA_TYPE, QUEUE, QUEUE_ID, SKILL, SKILL_ID];
+}
+
+/// Average handle time in seconds (float): `handle_sum_ms / handle_count / 1000`,
+/// written only when `handle_count > 0`.
+pub const AVG_HANDLE_TIME: &str = "avg_handle_time";
+
+/// The Genesys metric behind handle time.
+pub const HANDLE_METRIC: &str = "tHandle";
+
+/// Suffix of the integer field holding a timer metric's count.
+pub const COUNT_SUFFIX: &str = "_count";
+/// Suffix of the integer field holding a timer metric's sum in milliseconds.
+pub const SUM_MS_SUFFIX: &str = "_sum_ms";
+
+/// The two kinds of Genesys conversation metrics the contract carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// `t*` metrics: durations in milliseconds with a count and a sum.
+    Timer,
+    /// `n*` metrics: a count only.
+    Count,
+}
+
+impl MetricKind {
+    /// The kind of a Genesys metric name, from its prefix; `None` for metrics the
+    /// contract does not carry (`o*` ratios and observations).
+    pub fn of(metric: &str) -> Option<MetricKind> {
+        let mut chars = metric.chars();
+        let kind = match chars.next()? {
+            't' => MetricKind::Timer,
+            'n' => MetricKind::Count,
+            _ => return None,
+        };
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
+            .then_some(kind)
+    }
+}
+
+/// The snake_case stem of a metric's field names: `tHandle` → `handle`,
+/// `tTalkComplete` → `talk_complete`, `nOffered` → `offered`.
+pub fn field_stem(metric: &str) -> String {
+    let mut stem = String::with_capacity(metric.len() + 4);
+    for c in metric.chars().skip(1) {
+        if c.is_ascii_uppercase() {
+            if !stem.is_empty() {
+                stem.push('_');
+            }
+            stem.push(c.to_ascii_lowercase());
+        } else {
+            stem.push(c);
+        }
+    }
+    stem
+}
+
+/// The integer count field of a timer metric: `tHandle` → `handle_count`.
+pub fn count_field(metric: &str) -> String {
+    field_stem(metric) + COUNT_SUFFIX
+}
+
+/// The integer millisecond-sum field of a timer metric: `tHandle` → `handle_sum_ms`.
+pub fn sum_ms_field(metric: &str) -> String {
+    field_stem(metric) + SUM_MS_SUFFIX
+}
+
+/// Every field name a metric produces, in the order the plugin writes them.
+pub fn fields_of(metric: &str) -> Vec<String> {
+    match MetricKind::of(metric) {
+        Some(MetricKind::Timer) => vec![count_field(metric), sum_ms_field(metric)],
+        Some(MetricKind::Count) => vec![field_stem(metric)],
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_snake_case_without_the_prefix() {
+        assert_eq!(field_stem("tHandle"), "handle");
+        assert_eq!(field_stem("tTalkComplete"), "talk_complete");
+        assert_eq!(field_stem("nOffered"), "offered");
+        assert_eq!(field_stem("tAcw"), "acw");
+    }
+
+    #[test]
+    fn timer_metrics_give_count_and_sum_fields() {
+        assert_eq!(fields_of("tHandle"), ["handle_count", "handle_sum_ms"]);
+        assert_eq!(fields_of("nOffered"), ["offered"]);
+        assert!(fields_of("oServiceLevel").is_empty());
+    }
+
+    #[test]
+    fn kinds_need_a_prefix_and_a_capital() {
+        assert_eq!(MetricKind::of("tHandle"), Some(MetricKind::Timer));
+        assert_eq!(MetricKind::of("nOffered"), Some(MetricKind::Count));
+        assert_eq!(MetricKind::of("oServiceLevel"), None);
+        assert_eq!(MetricKind::of("total"), None);
+        assert_eq!(MetricKind::of(""), None);
+    }
+}

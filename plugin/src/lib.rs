@@ -1,0 +1,1 @@
+//! The genesys-aht Telegraf execd input (placeholder).

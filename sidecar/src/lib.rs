@@ -1,0 +1,1 @@
+//! The genesys-aht query sidecar (placeholder).
