@@ -1,0 +1,384 @@
+//! The deterministic conversation generator.
+//!
+//! Conversations are made per one-minute slot from `hash(seed, slot)` with ChaCha8, so
+//! any interval can be produced without storing anything, identically on every machine.
+//! A conversation is generated whole (every segment and metric with its final times) and
+//! then *seen at "now"*: segments not yet started, metrics not yet ingested and the end
+//! of a conversation still in progress are cut away ([`Generator::seen_at`]).
+
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::{Conversation, Metric, Participant, Segment, Session};
+use crate::org::{Org, seeded_uuid};
+use crate::time::{MINUTE_MS, Millis};
+
+/// No generated conversation lasts longer than this (IVR + wait + talk + hold + wrap-up).
+pub(crate) const MAX_CONVERSATION_MS: i64 = 45 * MINUTE_MS;
+
+/// Media types and their weights in the mix.
+const MEDIA: [(&str, u32); 5] = [
+    ("voice", 45),
+    ("chat", 20),
+    ("message", 15),
+    ("email", 10),
+    ("callback", 10),
+];
+
+/// Produces the org's conversations for any interval.
+#[derive(Debug, Clone)]
+pub(crate) struct Generator {
+    pub(crate) org: Arc<Org>,
+    seed: u64,
+    per_hour: u32,
+    lag_ms: i64,
+    history_ms: i64,
+    agents: Arc<Vec<(String, String)>>,
+}
+
+impl Generator {
+    pub(crate) fn new(
+        org: Arc<Org>,
+        seed: u64,
+        per_hour: u32,
+        lag_ms: i64,
+        history_ms: i64,
+    ) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, 0x6167_656e_7473));
+        let agents = (0..24)
+            .map(|i| (seeded_uuid(&mut rng), format!("Agent {:02}", i + 1)))
+            .collect();
+        Generator {
+            org,
+            seed,
+            per_hour,
+            lag_ms,
+            history_ms,
+            agents: Arc::new(agents),
+        }
+    }
+
+    /// Conversations starting in `[from, to)` as seen at `now`, ordered by start then id.
+    /// Nothing starts after `now` or before `now - history`.
+    pub(crate) fn starting(&self, from: i64, to: i64, now: i64) -> Vec<Conversation> {
+        let from = from.max(now.saturating_sub(self.history_ms));
+        let to = to.min(now.saturating_add(1));
+        if from >= to {
+            return Vec::new();
+        }
+        let mut seen = Vec::new();
+        for slot in from.div_euclid(MINUTE_MS)..=(to - 1).div_euclid(MINUTE_MS) {
+            for conversation in self.slot(slot) {
+                let start = conversation.conversation_start.0;
+                if start >= from
+                    && start < to
+                    && let Some(view) = self.seen_at(&conversation, now)
+                {
+                    seen.push(view);
+                }
+            }
+        }
+        seen.sort_by(|a, b| {
+            (a.conversation_start, &a.conversation_id)
+                .cmp(&(b.conversation_start, &b.conversation_id))
+        });
+        seen
+    }
+
+    /// Conversations that can have a metric visible in `[from, to)` at `now`.
+    pub(crate) fn emitting_into(&self, from: i64, to: i64, now: i64) -> Vec<Conversation> {
+        self.starting(from - MAX_CONVERSATION_MS - self.lag_ms, to, now)
+    }
+
+    /// The ingestion delay of `conversation`, in milliseconds.
+    pub(crate) fn lag_of(&self, conversation: &Conversation) -> i64 {
+        (conversation.lag_fraction * self.lag_ms as f64).round() as i64
+    }
+
+    /// `conversation` as analytics shows it at `now`; `None` if it has not started.
+    fn seen_at(&self, conversation: &Conversation, now: i64) -> Option<Conversation> {
+        if conversation.conversation_start.0 > now {
+            return None;
+        }
+        let lag = self.lag_of(conversation);
+        let mut view = conversation.clone();
+        view.conversation_end = view.conversation_end.filter(|end| end.0 <= now);
+        for participant in &mut view.participants {
+            for session in &mut participant.sessions {
+                session.segments.retain(|s| s.segment_start.0 <= now);
+                for segment in &mut session.segments {
+                    segment.segment_end = segment.segment_end.filter(|end| end.0 <= now);
+                }
+                session.metrics.retain(|m| m.emit_date.0 + lag <= now);
+            }
+            participant.sessions.retain(|s| !s.segments.is_empty());
+        }
+        view.participants.retain(|p| !p.sessions.is_empty());
+        Some(view)
+    }
+
+    /// Every conversation of one minute slot, whole (as if it had already ended).
+    fn slot(&self, slot: i64) -> Vec<Conversation> {
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed, slot as u64));
+        let mean = f64::from(self.per_hour) / 60.0;
+        let count = (rng.random::<f64>() * 2.0 * mean).round() as usize;
+        (0..count)
+            .map(|_| {
+                let start = slot * MINUTE_MS + rng.random_range(0..MINUTE_MS);
+                self.conversation(&mut rng, start)
+            })
+            .collect()
+    }
+
+    fn conversation(&self, rng: &mut ChaCha8Rng, start: i64) -> Conversation {
+        let plan = Plan::draw(rng, &self.org, start);
+        let customer_end = plan.customer_end();
+        let mut participants = vec![customer(rng, &plan, customer_end), acd(rng, &plan)];
+        if plan.answered {
+            let (id, name) = &self.agents[rng.random_range(0..self.agents.len())];
+            participants.push(agent(rng, &plan, id, name));
+        }
+        Conversation {
+            conversation_id: seeded_uuid(rng),
+            conversation_start: Millis(start),
+            conversation_end: Some(Millis(plan.end())),
+            originating_direction: plan.direction,
+            division_ids: vec![DIVISION_ID.to_owned()],
+            participants,
+            lag_fraction: rng.random::<f64>(),
+        }
+    }
+}
+
+/// The single division every simulated entity belongs to.
+pub(crate) const DIVISION_ID: &str = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a";
+
+/// The timeline of one conversation, drawn before its documents are built.
+struct Plan {
+    start: i64,
+    media: &'static str,
+    direction: &'static str,
+    queue_id: String,
+    queue_name: String,
+    skills: Vec<String>,
+    /// Queue entry (after IVR / flow).
+    entered: i64,
+    /// Queue exit: answer or abandon.
+    left: i64,
+    answered: bool,
+    alert_ms: i64,
+    /// Alternating talk and hold lengths, starting and ending with talk.
+    talk_hold: Vec<i64>,
+    wrapup_ms: i64,
+}
+
+impl Plan {
+    fn draw(rng: &mut ChaCha8Rng, org: &Org, start: i64) -> Plan {
+        let media = weighted(rng, &MEDIA);
+        let direction = if rng.random_bool(0.12) {
+            "outbound"
+        } else {
+            "inbound"
+        };
+        let queue = &org.queues[rng.random_range(0..org.queues.len())];
+        let skill_count = weighted(rng, &[(0usize, 20), (1, 55), (2, 20), (3, 5)]);
+        let mut skills: Vec<String> = Vec::new();
+        while skills.len() < skill_count {
+            let skill = &org.skills[rng.random_range(0..org.skills.len())];
+            if !skills.contains(&skill.id) {
+                skills.push(skill.id.clone());
+            }
+        }
+        let entered = start + rng.random_range(0..15_000);
+        let answered = !rng.random_bool(0.15);
+        let wait = if answered {
+            rng.random_range(1_000..120_000)
+        } else {
+            rng.random_range(3_000..180_000)
+        };
+        let holds = if matches!(media, "voice" | "callback") {
+            rng.random_range(0..=2)
+        } else {
+            0
+        };
+        let mut talk_hold = vec![rng.random_range(20_000..600_000)];
+        for _ in 0..holds {
+            talk_hold.push(rng.random_range(10_000..180_000));
+            talk_hold.push(rng.random_range(20_000..600_000));
+        }
+        Plan {
+            start,
+            media,
+            direction,
+            queue_id: queue.id.clone(),
+            queue_name: queue.name.clone(),
+            skills,
+            entered,
+            left: entered + wait,
+            answered,
+            alert_ms: rng.random_range(1_000..15_000_i64).min(wait),
+            talk_hold,
+            wrapup_ms: rng.random_range(5_000..120_000),
+        }
+    }
+
+    fn talk_end(&self) -> i64 {
+        self.left + self.talk_hold.iter().sum::<i64>()
+    }
+
+    fn customer_end(&self) -> i64 {
+        if self.answered {
+            self.talk_end()
+        } else {
+            self.left
+        }
+    }
+
+    fn end(&self) -> i64 {
+        if self.answered {
+            self.talk_end() + self.wrapup_ms
+        } else {
+            self.left
+        }
+    }
+
+    fn session(
+        &self,
+        rng: &mut ChaCha8Rng,
+        segments: Vec<Segment>,
+        metrics: Vec<Metric>,
+    ) -> Session {
+        let voice = self.media == "voice";
+        Session {
+            session_id: seeded_uuid(rng),
+            media_type: self.media,
+            direction: self.direction,
+            ani: voice.then(|| format!("tel:+3531555{:04}", rng.random_range(0..10_000))),
+            dnis: voice.then(|| "tel:+35318001234".to_owned()),
+            requested_routings: None,
+            used_routing: None,
+            segments,
+            metrics,
+        }
+    }
+
+    fn segment(&self, kind: &'static str, start: i64, end: i64, routed: bool) -> Segment {
+        Segment {
+            segment_start: Millis(start),
+            segment_end: Some(Millis(end)),
+            segment_type: kind,
+            queue_id: routed.then(|| self.queue_id.clone()),
+            requested_routing_skill_ids: if routed {
+                self.skills.clone()
+            } else {
+                Vec::new()
+            },
+            disconnect_type: None,
+        }
+    }
+}
+
+fn metric(name: &'static str, value: i64, at: i64) -> Metric {
+    Metric {
+        name,
+        value,
+        emit_date: Millis(at),
+    }
+}
+
+fn customer(rng: &mut ChaCha8Rng, plan: &Plan, end: i64) -> Participant {
+    let mut segment = plan.segment("interact", plan.start, end, false);
+    segment.disconnect_type = Some("peer");
+    Participant {
+        participant_id: seeded_uuid(rng),
+        participant_name: "Customer".to_owned(),
+        purpose: "customer",
+        user_id: None,
+        sessions: vec![plan.session(rng, vec![segment], Vec::new())],
+    }
+}
+
+fn acd(rng: &mut ChaCha8Rng, plan: &Plan) -> Participant {
+    let wait = plan.left - plan.entered;
+    let mut segment = plan.segment("interact", plan.entered, plan.left, true);
+    segment.disconnect_type = Some(if plan.answered { "transfer" } else { "peer" });
+    let mut metrics = vec![
+        metric("nOffered", 1, plan.entered),
+        metric("tAcd", wait, plan.left),
+        metric("tWait", wait, plan.left),
+    ];
+    if !plan.answered {
+        metrics.push(metric("tAbandon", wait, plan.left));
+    }
+    let mut session = plan.session(rng, vec![segment], metrics);
+    session.requested_routings = Some(vec!["Standard"]);
+    session.used_routing = Some("Standard");
+    Participant {
+        participant_id: seeded_uuid(rng),
+        participant_name: plan.queue_name.clone(),
+        purpose: "acd",
+        user_id: None,
+        sessions: vec![session],
+    }
+}
+
+fn agent(rng: &mut ChaCha8Rng, plan: &Plan, user_id: &str, name: &str) -> Participant {
+    let mut segments = vec![plan.segment("alert", plan.left - plan.alert_ms, plan.left, true)];
+    let mut metrics = vec![
+        metric("tAlert", plan.alert_ms, plan.left),
+        metric("tAnswered", plan.left - plan.entered, plan.left),
+    ];
+    let (mut at, mut talk, mut held) = (plan.left, 0, 0);
+    for (i, length) in plan.talk_hold.iter().enumerate() {
+        let (kind, name) = if i % 2 == 0 {
+            ("interact", "tTalk")
+        } else {
+            ("hold", "tHeld")
+        };
+        segments.push(plan.segment(kind, at, at + length, true));
+        at += length;
+        metrics.push(metric(name, *length, at));
+        if i % 2 == 0 {
+            talk += length
+        } else {
+            held += length
+        }
+    }
+    metrics.push(metric("tTalkComplete", talk, at));
+    if held > 0 {
+        metrics.push(metric("tHeldComplete", held, at));
+    }
+    segments.push(plan.segment("wrapup", at, at + plan.wrapup_ms, true));
+    at += plan.wrapup_ms;
+    metrics.push(metric("tAcw", plan.wrapup_ms, at));
+    metrics.push(metric("tHandle", talk + held + plan.wrapup_ms, at));
+    Participant {
+        participant_id: seeded_uuid(rng),
+        participant_name: name.to_owned(),
+        purpose: "agent",
+        user_id: Some(user_id.to_owned()),
+        sessions: vec![plan.session(rng, segments, metrics)],
+    }
+}
+
+fn weighted<T: Copy>(rng: &mut ChaCha8Rng, choices: &[(T, u32)]) -> T {
+    let total: u32 = choices.iter().map(|(_, w)| w).sum();
+    let mut pick = rng.random_range(0..total.max(1));
+    for (choice, weight) in choices {
+        if pick < *weight {
+            return *choice;
+        }
+        pick -= weight;
+    }
+    choices[0].0
+}
+
+/// SplitMix64 of `seed` and `value`: a portable, well-spread per-slot seed.
+fn mix(seed: u64, value: u64) -> u64 {
+    let mut z = seed ^ value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
