@@ -6,7 +6,8 @@
 //! then *seen at "now"*: segments not yet started, metrics not yet ingested and the end
 //! of a conversation still in progress are cut away ([`Generator::seen_at`]).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +18,10 @@ use crate::time::{MINUTE_MS, Millis};
 
 /// No generated conversation lasts longer than this (IVR + wait + talk + hold + wrap-up).
 pub(crate) const MAX_CONVERSATION_MS: i64 = 45 * MINUTE_MS;
+
+/// How many generated slots are kept (about a day and a half of minutes); the cache is
+/// emptied when full, since regenerating a slot gives the same conversations anyway.
+const CACHED_SLOTS: usize = 2048;
 
 /// Media types and their weights in the mix.
 const MEDIA: [(&str, u32); 5] = [
@@ -36,6 +41,7 @@ pub(crate) struct Generator {
     lag_ms: i64,
     history_ms: i64,
     agents: Arc<Vec<(String, String)>>,
+    cache: Arc<Mutex<HashMap<i64, Arc<Vec<Conversation>>>>>,
 }
 
 impl Generator {
@@ -57,6 +63,7 @@ impl Generator {
             lag_ms,
             history_ms,
             agents: Arc::new(agents),
+            cache: Arc::default(),
         }
     }
 
@@ -70,11 +77,11 @@ impl Generator {
         }
         let mut seen = Vec::new();
         for slot in from.div_euclid(MINUTE_MS)..=(to - 1).div_euclid(MINUTE_MS) {
-            for conversation in self.slot(slot) {
+            for conversation in self.cached_slot(slot).iter() {
                 let start = conversation.conversation_start.0;
                 if start >= from
                     && start < to
-                    && let Some(view) = self.seen_at(&conversation, now)
+                    && let Some(view) = self.seen_at(conversation, now)
                 {
                     seen.push(view);
                 }
@@ -117,6 +124,19 @@ impl Generator {
         }
         view.participants.retain(|p| !p.sessions.is_empty());
         Some(view)
+    }
+
+    fn cached_slot(&self, slot: i64) -> Arc<Vec<Conversation>> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(conversations) = cache.get(&slot) {
+            return conversations.clone();
+        }
+        if cache.len() >= CACHED_SLOTS {
+            cache.clear();
+        }
+        let conversations = Arc::new(self.slot(slot));
+        cache.insert(slot, conversations.clone());
+        conversations
     }
 
     /// Every conversation of one minute slot, whole (as if it had already ended).
