@@ -1,1 +1,27 @@
-//! The genesys-aht Telegraf execd input (placeholder).
+//! `genesys-aht`: a Telegraf `inputs.execd` input that reads Genesys Cloud's
+//! conversation aggregates and prints, for every interval bucket and group, the sums
+//! and counts behind average handle time as InfluxDB line protocol.
+//!
+//! # Module map
+//!
+//! - [`config`]: the TOML file as serde structs, `${VAR}` expansion, regions, and the
+//!   one validation step into [`config::Settings`].
+//! - [`secret`]: the client secret's type, redacted in every `Debug` and `Display`.
+//! - [`genesys`]: the HTTP client: OAuth client credentials, the aggregates query,
+//!   the routing listings, error mapping (401 renews once, 403 names the permission).
+//! - [`names`]: skill and queue names, cached with `moka`.
+//! - [`points`]: aggregates rows → points of the data contract (`genesys-aht-contract`).
+//! - [`collect`]: one collection (window, query, names, points).
+//! - [`output`]: whole batches to stdout, flushed; a closed stdout ends quietly.
+//! - [`run`]: the modes `--once`, the execd loop and `--demo`.
+//! - [`log`]: `E! `/`W! `/`I! `/`D! ` lines on stderr.
+
+pub mod collect;
+pub mod config;
+pub mod genesys;
+pub mod log;
+pub mod names;
+pub mod output;
+pub mod points;
+pub mod run;
+pub mod secret;

@@ -1,0 +1,132 @@
+//! One collection: the window of buckets to read, the aggregates query, the names,
+//! the points. The poll loop ([`crate::run`]) calls [`Collector::collect`].
+
+use std::time::Duration;
+
+use genesys_aht_contract::{Dimension, Point};
+use jiff::Timestamp;
+
+use crate::config::Settings;
+use crate::genesys::aggregates::Window;
+use crate::genesys::routing::Kind;
+use crate::genesys::{Client, GenesysError};
+use crate::names::Names;
+use crate::points::{self, NameBook};
+
+/// The `lookback_buckets` closed buckets before `now`, plus the open one if asked;
+/// buckets are aligned on multiples of `granularity` since the Unix epoch (UTC).
+pub fn window(
+    now: Timestamp,
+    granularity: Duration,
+    lookback_buckets: u32,
+    include_open: bool,
+) -> Window {
+    let g = i64::try_from(granularity.as_secs())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let open_start = now.as_second().div_euclid(g) * g;
+    let start = open_start - g * i64::from(lookback_buckets);
+    let end = if include_open {
+        open_start + g
+    } else {
+        open_start
+    };
+    let at = |s: i64| Timestamp::from_second(s).unwrap_or(now);
+    Window {
+        start: at(start),
+        end: at(end),
+    }
+}
+
+/// Collects points with one client, one name cache and the settings.
+#[derive(Debug)]
+pub struct Collector {
+    settings: Settings,
+    client: Client,
+    names: Names,
+}
+
+impl Collector {
+    /// A collector for `settings` (no request yet).
+    pub fn new(settings: Settings) -> Result<Collector, GenesysError> {
+        let client = Client::new(&settings)?;
+        Ok(Collector {
+            settings,
+            client,
+            names: Names::default(),
+        })
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Logs in, so that credential mistakes show before the first poll.
+    pub async fn login(&self) -> Result<(), GenesysError> {
+        self.client.login().await
+    }
+
+    /// Reads the window ending at `now` and returns its points.
+    pub async fn collect(&self, now: Timestamp) -> Result<Vec<Point>, GenesysError> {
+        let s = &self.settings;
+        let window = window(
+            now,
+            s.granularity,
+            s.lookback_buckets,
+            s.include_open_bucket,
+        );
+        let rows = self.client.aggregates(s, window).await?;
+        let skills = self.names_for(&rows, Dimension::RequestedRoutingSkillId, Kind::Skill);
+        let queues = self.names_for(&rows, Dimension::QueueId, Kind::Queue);
+        let (skills, queues) = tokio::join!(skills, queues);
+        let book = NameBook {
+            skills: skills.as_deref(),
+            queues: queues.as_deref(),
+        };
+        Ok(points::build(&rows, &s.group_by, &s.metrics, &book))
+    }
+
+    async fn names_for(
+        &self,
+        rows: &[crate::genesys::aggregates::Row],
+        dimension: Dimension,
+        kind: Kind,
+    ) -> Option<std::sync::Arc<crate::names::NameMap>> {
+        if !self.settings.group_by.contains(&dimension) {
+            return None;
+        }
+        let ids = points::ids_of(rows, dimension);
+        let (map, error) = self.names.resolve(&self.client, kind, &ids).await;
+        if let Some(error) = error {
+            crate::warn!("names unavailable, writing IDs instead: {error}");
+        }
+        Some(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn windows_are_whole_buckets_before_now() {
+        let quarter = Duration::from_secs(900);
+        let w = window(at("2025-03-10T09:07:30Z"), quarter, 4, false);
+        assert_eq!(
+            (w.start, w.end),
+            (at("2025-03-10T08:00:00Z"), at("2025-03-10T09:00:00Z"))
+        );
+        let w = window(at("2025-03-10T09:07:30Z"), quarter, 4, true);
+        assert_eq!(w.end, at("2025-03-10T09:15:00Z"));
+        let w = window(at("2025-03-10T09:00:00Z"), quarter, 1, false);
+        assert_eq!(
+            (w.start, w.end),
+            (at("2025-03-10T08:45:00Z"), at("2025-03-10T09:00:00Z"))
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! Skill and queue names: IDs resolved through the routing listings, cached in a
+//! `moka` cache so that concurrent misses share one listing (`try_get_with`).
+//!
+//! A poll asks once per kind. When an ID is unknown, the listing is fetched again
+//! together with a lookup of the unknown IDs by `id` (Genesys lists a deleted skill
+//! when asked for it by ID): at most one refresh per kind and poll. IDs that stay
+//! unknown are remembered until the cache entry expires, so a deleted queue does not
+//! cost a refresh on every poll; their points carry the ID as the name.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use crate::genesys::routing::{Entity, Kind};
+use crate::genesys::{Client, GenesysError};
+
+/// How long a listing is trusted before it is fetched again (renames show up then).
+const LISTING_TTL: Duration = Duration::from_secs(3600);
+
+/// The names of one kind: resolved IDs, and IDs known to be unresolvable.
+#[derive(Debug, Default, Clone)]
+pub struct NameMap {
+    by_id: HashMap<String, String>,
+    unresolvable: HashSet<String>,
+}
+
+impl NameMap {
+    /// The name of `id`, if known.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.by_id.get(id).map(String::as_str)
+    }
+
+    pub(crate) fn from_entities(entities: impl IntoIterator<Item = Entity>) -> NameMap {
+        NameMap {
+            by_id: entities.into_iter().map(|e| (e.id, e.name)).collect(),
+            unresolvable: HashSet::new(),
+        }
+    }
+
+    fn unknown<'a>(&self, ids: &'a BTreeSet<String>) -> Vec<&'a String> {
+        ids.iter()
+            .filter(|id| !self.by_id.contains_key(*id) && !self.unresolvable.contains(*id))
+            .collect()
+    }
+}
+
+/// The cache of skill and queue names.
+#[derive(Debug, Clone)]
+pub struct Names {
+    cache: Cache<Kind, Arc<NameMap>>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            cache: Cache::builder()
+                .time_to_live(LISTING_TTL)
+                .max_capacity(2)
+                .build(),
+        }
+    }
+}
+
+impl Names {
+    /// Names for `ids` of `kind`; a failing listing yields an empty map (IDs stay the
+    /// names) and the error, for the caller to log: names never cost a point.
+    pub async fn resolve(
+        &self,
+        client: &Client,
+        kind: Kind,
+        ids: &BTreeSet<String>,
+    ) -> (Arc<NameMap>, Option<Arc<GenesysError>>) {
+        if ids.is_empty() {
+            return (Arc::default(), None);
+        }
+        let fetch = async {
+            client
+                .list(kind, &[])
+                .await
+                .map(|e| Arc::new(NameMap::from_entities(e)))
+        };
+        let map = match self.cache.try_get_with(kind, fetch).await {
+            Ok(map) => map,
+            Err(error) => return (Arc::default(), Some(error)),
+        };
+        let unknown = map.unknown(ids);
+        if unknown.is_empty() {
+            return (map, None);
+        }
+        match refresh(client, kind, &unknown).await {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                self.cache.insert(kind, fresh.clone()).await;
+                (fresh, None)
+            }
+            Err(error) => (map, Some(Arc::new(error))),
+        }
+    }
+}
+
+async fn refresh(
+    client: &Client,
+    kind: Kind,
+    unknown: &[&String],
+) -> Result<NameMap, GenesysError> {
+    let mut entities = client.list(kind, &[]).await?;
+    let wanted: Vec<String> = unknown.iter().map(|id| (*id).clone()).collect();
+    entities.extend(client.list(kind, &wanted).await?);
+    let mut map = NameMap::from_entities(entities);
+    map.unresolvable = wanted
+        .into_iter()
+        .filter(|id| !map.by_id.contains_key(id))
+        .collect();
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_skips_resolved_and_unresolvable_ids() {
+        let mut map = NameMap::from_entities([Entity {
+            id: "a".into(),
+            name: "A".into(),
+        }]);
+        map.unresolvable.insert("gone".into());
+        let ids: BTreeSet<String> = ["a", "gone", "new"].map(String::from).into();
+        assert_eq!(map.unknown(&ids), [&"new".to_owned()]);
+        assert_eq!(map.get("a"), Some("A"));
+        assert_eq!(map.get("new"), None);
+    }
+}

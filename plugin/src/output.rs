@@ -1,0 +1,97 @@
+//! Writing points to stdout: whole batches through one locked handle, flushed after
+//! each batch, so Telegraf never sees a partial line.
+
+use std::io::{self, Write};
+
+use genesys_aht_contract::{Point, encode_batch};
+
+/// Why a batch was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The reader went away (Telegraf stopped, `| head` done): time to exit quietly.
+    #[error("stdout closed")]
+    Closed,
+    /// Any other write error.
+    #[error("writing to stdout: {0}")]
+    Io(io::Error),
+}
+
+/// Encodes `points` and writes them as one batch; returns the number of lines.
+/// A point that cannot be encoded (no field, not finite) is skipped with a warning.
+pub fn write_batch(out: &mut impl Write, points: &[Point]) -> Result<usize, OutputError> {
+    let (bytes, lines) = match encode_batch(points) {
+        Ok(bytes) => (bytes, points.len()),
+        Err(_) => encode_each(points),
+    };
+    out.write_all(&bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe => OutputError::Closed,
+            _ => OutputError::Io(e),
+        })?;
+    Ok(lines)
+}
+
+fn encode_each(points: &[Point]) -> (Vec<u8>, usize) {
+    let mut buf = Vec::new();
+    let mut lines = 0;
+    for point in points {
+        match point.encode_into(Vec::new()) {
+            Ok(line) => {
+                buf.extend_from_slice(&line);
+                lines += 1;
+            }
+            Err(e) => crate::warn!("skipping a point: {e}"),
+        }
+    }
+    (buf, lines)
+}
+
+/// Writes a batch to the process's stdout.
+pub fn write_stdout(points: &[Point]) -> Result<usize, OutputError> {
+    write_batch(&mut io::stdout().lock(), points)
+}
+
+#[cfg(test)]
+mod tests {
+    use genesys_aht_contract::FieldValue;
+
+    use super::*;
+
+    fn point(value: f64) -> Point {
+        Point {
+            timestamp_ns: 1,
+            tags: vec![("skill", "a b".into())],
+            fields: vec![("avg_handle_time".into(), FieldValue::Float(value))],
+        }
+    }
+
+    #[test]
+    fn batches_are_whole_lines_and_bad_points_are_skipped() {
+        let mut out = Vec::new();
+        let lines =
+            write_batch(&mut out, &[point(1.5), point(f64::NAN), point(2.0)]).expect("write");
+        assert_eq!(lines, 2);
+        let text = String::from_utf8(out).expect("utf8");
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.ends_with('\n'));
+    }
+
+    struct Closed;
+    impl Write for Closed {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_reader_is_reported_as_such() {
+        assert!(matches!(
+            write_batch(&mut Closed, &[point(1.0)]),
+            Err(OutputError::Closed)
+        ));
+    }
+}
