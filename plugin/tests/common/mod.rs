@@ -1,0 +1,88 @@
+//! Shared by the integration tests: the simulator on a fixed clock, config files, the
+//! real `genesys-aht` binary, and its stdout parsed with `influxdb-line-protocol`.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Output;
+
+use genesys_sim::{Clock, Sim, SimConfig};
+use influxdb_line_protocol::{FieldValue, parse_lines};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_genesys-aht");
+
+/// The simulator with its clock fixed at the current instant, so that its answers
+/// and its ground truth cannot drift apart while a test runs.
+pub async fn sim(config: SimConfig) -> Sim {
+    let config = SimConfig {
+        clock: Clock::Fixed(jiff::Timestamp::now()),
+        ..config
+    };
+    Sim::start(config).await.expect("the simulator starts")
+}
+
+/// A config file for `sim` with `genesys` lines (`client_id`, `client_secret`) and a
+/// `[collect]` body.
+pub fn config_file(dir: &tempfile::TempDir, sim: &Sim, genesys: &str, collect: &str) -> PathBuf {
+    let path = dir.path().join("plugin.toml");
+    let text = format!(
+        "[genesys]\napi_url = \"{}\"\n{genesys}\n[collect]\n{collect}\n",
+        sim.base_url()
+    );
+    std::fs::write(&path, text).expect("config written");
+    path
+}
+
+pub const DEFAULT_CLIENT: &str = "client_id = \"sim-client\"\nclient_secret = \"sim-secret\"";
+
+/// Runs the binary with `args` and stdin closed.
+pub async fn run(args: &[&str]) -> Output {
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("the binary runs")
+}
+
+/// One parsed output line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub measurement: String,
+    pub timestamp: i64,
+    pub tags: BTreeMap<String, String>,
+    pub integers: BTreeMap<String, i64>,
+    pub floats: BTreeMap<String, f64>,
+}
+
+/// Parses stdout; panics on any line the parser refuses.
+pub fn parse(stdout: &[u8]) -> Vec<Line> {
+    let text = std::str::from_utf8(stdout).expect("stdout is UTF-8");
+    parse_lines(text)
+        .map(|line| {
+            let line = line.unwrap_or_else(|e| panic!("unparsable output: {e}\n{text}"));
+            let mut parsed = Line {
+                measurement: line.series.measurement.to_string(),
+                timestamp: line.timestamp.expect("every line has a timestamp"),
+                tags: BTreeMap::new(),
+                integers: BTreeMap::new(),
+                floats: BTreeMap::new(),
+            };
+            for (key, value) in line.series.tag_set.iter().flatten() {
+                parsed.tags.insert(key.to_string(), value.to_string());
+            }
+            for (key, value) in &line.field_set {
+                match value {
+                    FieldValue::I64(i) => {
+                        parsed.integers.insert(key.to_string(), *i);
+                    }
+                    FieldValue::F64(f) => {
+                        parsed.floats.insert(key.to_string(), *f);
+                    }
+                    other => panic!("unexpected field type {other:?} in {text}"),
+                }
+            }
+            parsed
+        })
+        .collect()
+}

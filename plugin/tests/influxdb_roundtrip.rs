@@ -1,0 +1,106 @@
+//! Awkward skill and queue names from the simulator: the binary's output parses, writes
+//! into the real InfluxDB 1.x and reads back with the original names and values.
+// Helpers outside #[test] functions unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
+use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_sim::SimConfig;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn awkward_names_reach_influxdb_unchanged() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let collect = "lookback = \"6h\"\ngroup_by = [\"queueId\", \"requestedRoutingSkillId\"]\n";
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, collect);
+    let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = parse(&output.stdout);
+
+    // Every name printed is the simulator's name for the printed ID (or the ID itself
+    // for a deleted queue the routing API no longer knows).
+    let skills: BTreeMap<String, String> =
+        sim.skills().into_iter().map(|e| (e.id, e.name)).collect();
+    let queues: BTreeMap<String, String> =
+        sim.queues().into_iter().map(|e| (e.id, e.name)).collect();
+    for line in &lines {
+        let skill_id = &line.tags["skill_id"];
+        if skill_id != "(none)" {
+            assert_eq!(&line.tags["skill"], &skills[skill_id], "{line:?}");
+        }
+        let queue_id = &line.tags["queue_id"];
+        if queue_id != "(none)" {
+            let expected = queues.get(queue_id).unwrap();
+            assert!(
+                &line.tags["queue"] == expected || &line.tags["queue"] == queue_id,
+                "{line:?}"
+            );
+        }
+    }
+    let printed: BTreeSet<&str> = lines.iter().map(|l| l.tags["skill"].as_str()).collect();
+    for awkward in [
+        "Billing, Tier 2",
+        "a=b",
+        "\"VIP\" Care",
+        "O'Brien Desk",
+        "日本語",
+    ] {
+        assert!(
+            printed.contains(awkward),
+            "{awkward} missing from {printed:?}"
+        );
+    }
+
+    let influx = InfluxDb::start().await.expect("the real influxd starts");
+    influx
+        .write(std::str::from_utf8(&output.stdout).unwrap())
+        .await
+        .expect("InfluxDB accepts every line");
+    for (name, expected) in expected_sums(&lines) {
+        let answer = influx
+            .query(
+                "SELECT sum(handle_sum_ms), count(offered) FROM genesys_conversation WHERE skill = $skill",
+                &json!({ "skill": name }),
+            )
+            .await
+            .expect("query");
+        let row = &answer["results"][0]["series"][0]["values"][0];
+        assert_eq!(row[1].as_i64().unwrap_or(0), expected.0, "{name}: {answer}");
+        assert_eq!(row[2].as_i64().unwrap_or(0), expected.1, "{name}: {answer}");
+    }
+    let tags = influx
+        .query(
+            "SHOW TAG VALUES FROM genesys_conversation WITH KEY = \"queue\"",
+            &Value::Null,
+        )
+        .await
+        .expect("tag values");
+    let stored: BTreeSet<String> = tags["results"][0]["series"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[1].as_str().unwrap().to_owned())
+        .collect();
+    let printed: BTreeSet<String> = lines.iter().map(|l| l.tags["queue"].clone()).collect();
+    assert_eq!(stored, printed);
+}
+
+/// Per skill name: the sum of `handle_sum_ms` and the number of lines with `offered`.
+fn expected_sums(lines: &[common::Line]) -> BTreeMap<String, (i64, i64)> {
+    let mut sums = BTreeMap::new();
+    for line in lines {
+        let entry = sums.entry(line.tags["skill"].clone()).or_insert((0, 0));
+        entry.0 += line.integers.get("handle_sum_ms").copied().unwrap_or(0);
+        entry.1 += i64::from(line.integers.contains_key("offered"));
+    }
+    sums
+}
