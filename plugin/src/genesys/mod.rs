@@ -58,7 +58,7 @@ pub enum GenesysError {
         permission: String,
     },
     /// Too many requests.
-    #[error("{endpoint}: HTTP 429, rate limited; Genesys asks to retry in {retry_after:?}")]
+    #[error("{endpoint}: HTTP 429, rate limited; {}", retry_text(*.retry_after))]
     RateLimited {
         /// `METHOD path`.
         endpoint: String,
@@ -83,6 +83,13 @@ pub enum GenesysError {
         /// What did not fit.
         reason: String,
     },
+}
+
+fn retry_text(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(wait) => format!("Genesys asks to retry in {}s", wait.as_secs()),
+        None => "no Retry-After given".to_owned(),
+    }
 }
 
 /// Genesys's `ErrorBody`, the parts worth reporting.

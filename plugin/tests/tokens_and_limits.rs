@@ -1,0 +1,115 @@
+//! Token renewal, rate limiting and a missing queue permission, against the simulator.
+
+// Helpers outside #[test] functions unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
+use genesys_aht::collect::Collector;
+use genesys_aht::config::{FileConfig, Settings};
+use genesys_sim::{ClientConfig, Endpoint, FaultKind, Sim, SimConfig};
+
+fn collector(sim: &Sim) -> Collector {
+    let toml = format!(
+        "[genesys]\napi_url = \"{}\"\n{DEFAULT_CLIENT}\n",
+        sim.base_url()
+    );
+    let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
+    Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap()
+}
+
+fn token_requests(sim: &Sim) -> usize {
+    sim.request_log()
+        .iter()
+        .filter(|r| r.path == "/oauth/token")
+        .count()
+}
+
+#[tokio::test]
+async fn the_token_is_reused_then_renewed_before_it_expires() {
+    let sim = sim(SimConfig {
+        token_lifetime: Duration::from_secs(2),
+        ..SimConfig::default()
+    })
+    .await;
+    let collector = collector(&sim);
+    collector.collect(sim.now()).await.unwrap();
+    collector.collect(sim.now()).await.unwrap();
+    assert_eq!(token_requests(&sim), 1, "a valid token is reused");
+    tokio::time::sleep(Duration::from_millis(1900)).await;
+    collector.collect(sim.now()).await.unwrap();
+    assert_eq!(token_requests(&sim), 2, "renewed before expires_in ran out");
+    let refused = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.status == Some(401))
+        .count();
+    assert_eq!(refused, 0, "no request went out with an expired token");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_reported_with_its_retry_after() {
+    let sim = sim(SimConfig::default()).await;
+    sim.push_fault(
+        Endpoint::Aggregates,
+        FaultKind::RateLimited {
+            retry_after_secs: 7,
+        },
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.starts_with("E! ") && stderr.contains("429") && stderr.contains("7s"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn without_queue_permission_points_keep_queue_ids() {
+    let client = ClientConfig {
+        id: "no-queues".into(),
+        secret: "no-queues-secret".into(),
+        permissions: vec!["analytics:conversationAggregate:view".into()],
+    };
+    let sim = sim(SimConfig {
+        clients: vec![client],
+        ..SimConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let genesys = "client_id = \"no-queues\"\nclient_secret = \"no-queues-secret\"";
+    let config = config_file(
+        &dir,
+        &sim,
+        genesys,
+        "group_by = [\"queueId\", \"requestedRoutingSkillId\"]",
+    );
+    let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("W! ") && l.contains("routing:queue:view")),
+        "{stderr}"
+    );
+    let lines = parse(&output.stdout);
+    assert!(!lines.is_empty());
+    let queue_ids: Vec<String> = sim.queues().into_iter().map(|q| q.id).collect();
+    for line in lines.iter().filter(|l| l.tags["queue_id"] != "(none)") {
+        assert_eq!(line.tags["queue"], line.tags["queue_id"], "{line:?}");
+        assert!(queue_ids.contains(&line.tags["queue"]));
+    }
+    assert!(
+        lines.iter().any(|l| l.tags["skill"] == "Tech Support"),
+        "skill names still resolve"
+    );
+}
