@@ -30,6 +30,17 @@ async fn once_prints_whole_lines_only() {
     assert!(lines.len() > 10, "{text}");
 }
 
+#[tokio::test]
+async fn the_sample_config_printed_is_valid() {
+    let output = run(&["--sample-config"]).await;
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text, genesys_aht::config::SAMPLE);
+    let file =
+        genesys_aht::config::FileConfig::parse(&text, std::path::Path::new("sample")).unwrap();
+    assert_eq!(file.genesys.region.as_deref(), Some("us-east-1"));
+}
+
 fn spawn(args: &[&str]) -> Child {
     Command::new(BIN)
         .args(args)
