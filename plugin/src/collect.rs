@@ -1,16 +1,17 @@
 //! One collection: the window of buckets to read, the aggregates query, the names,
 //! the points. The poll loop ([`crate::run`]) calls [`Collector::collect`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use genesys_aht_contract::{Dimension, Point};
 use jiff::Timestamp;
 
 use crate::config::Settings;
-use crate::genesys::aggregates::Window;
+use crate::genesys::aggregates::{Row, Window};
 use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
-use crate::names::Names;
+use crate::names::{NameMap, Names};
 use crate::points::{self, NameBook};
 
 /// The `lookback_buckets` closed buckets before `now`, plus the open one if asked;
@@ -89,10 +90,10 @@ impl Collector {
 
     async fn names_for(
         &self,
-        rows: &[crate::genesys::aggregates::Row],
+        rows: &[Row],
         dimension: Dimension,
         kind: Kind,
-    ) -> Option<std::sync::Arc<crate::names::NameMap>> {
+    ) -> Option<Arc<NameMap>> {
         if !self.settings.group_by.contains(&dimension) {
             return None;
         }

@@ -46,10 +46,13 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
     let collector = Collector::new(settings)?;
     collector.login().await?;
-    crate::info!(
-        "logged in; waiting for triggers ({:?})",
-        collector.settings().signal
-    );
+    match collector.settings().signal {
+        Signal::Stdin => crate::info!("logged in; collecting on each line from stdin"),
+        Signal::None => crate::info!(
+            "logged in; collecting every {:?}",
+            collector.settings().interval
+        ),
+    }
     run_loop(&collector).await
 }
 
