@@ -31,6 +31,17 @@ async fn once_prints_whole_lines_only() {
 }
 
 #[tokio::test]
+async fn a_closed_stdout_ends_once_quietly() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let mut child = spawn(&["--config", config.to_str().unwrap(), "--once"]);
+    drop(child.stdout.take());
+    let stderr = exits_zero(child).await;
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
 async fn the_sample_config_printed_is_valid() {
     let output = run(&["--sample-config"]).await;
     assert!(output.status.success());

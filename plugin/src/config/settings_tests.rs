@@ -31,6 +31,10 @@ fn the_sample_parses_and_states_the_defaults() {
     let minimal = settings(MINIMAL).expect("a minimal config is valid");
     assert_eq!(sample.client_id, "id-from-env");
     assert_eq!(sample.client_secret.expose(), "secret-from-env");
+    assert!(
+        !format!("{sample:?}").contains("secret-from-env"),
+        "Debug redacts the secret"
+    );
     assert_eq!(sample.api_url, "https://api.mypurecloud.com");
     assert_eq!(sample.login_url, "https://login.mypurecloud.com");
     // Uncommenting every commented default must change nothing.
