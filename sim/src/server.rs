@@ -2,9 +2,11 @@
 //! gets a correlation id, may get a fault, is routed, contract-checked and logged.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -291,15 +293,19 @@ fn truncate(response: Response<ResponseBody>) -> Response<ResponseBody> {
         body: Some(body),
         sent: 0,
         limit: length / 2,
+        pause: None,
     };
     Response::from_parts(parts, BoxBody::new(body))
 }
 
 /// A body that stops after `limit` bytes and then fails, so hyper closes the connection.
+/// It pauses before failing: hyper flushes what it has while the body is pending, and
+/// would otherwise discard the head and the partial body along with the connection.
 struct Truncated {
     body: Option<ResponseBody>,
     sent: u64,
     limit: u64,
+    pause: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Body for Truncated {
@@ -310,17 +316,21 @@ impl Body for Truncated {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        let cut = || {
-            Poll::Ready(Some(Err(std::io::Error::other(
-                "body truncated by fault injection",
-            ))))
-        };
         if self.sent >= self.limit {
             self.body = None;
-            return cut();
+            let pause = self
+                .pause
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(100))));
+            return match pause.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(std::io::Error::other(
+                    "body truncated by fault injection",
+                )))),
+                Poll::Pending => Poll::Pending,
+            };
         }
         let Some(body) = self.body.as_mut() else {
-            return cut();
+            self.sent = self.limit;
+            return self.poll_frame(cx);
         };
         match Pin::new(body).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
@@ -330,9 +340,12 @@ impl Body for Truncated {
                     self.sent += data.len() as u64;
                     Poll::Ready(Some(Ok(Frame::data(data))))
                 }
-                Err(_) => cut(),
+                Err(_) => Poll::Ready(None),
             },
-            Poll::Ready(_) => cut(),
+            Poll::Ready(_) => {
+                self.sent = self.limit;
+                self.poll_frame(cx)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
