@@ -12,7 +12,8 @@
 //!   `model`: the detail documents it produces.
 //! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
 //!   `filter`: the `and`/`or` predicate filters of the queries.
-//! - `server`: hyper accept loop, faults, contract check, request log; `router`: which
+//! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
+//!   truncated response bodies; `router`: which
 //!   endpoint answers; `reply`: answers and platform errors; `auth`: OAuth, tokens,
 //!   permissions, rate limit.
 //! - `api::{aggregates, details, jobs, routing}`: the endpoints.
@@ -35,6 +36,7 @@ mod reply;
 mod router;
 mod server;
 mod time;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
