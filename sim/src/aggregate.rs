@@ -1,7 +1,7 @@
 //! Aggregation of session metrics into (bucket, group) statistics: the rules a client
 //! computing aggregates from details must follow too (see the crate README).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::filter::Filter;
@@ -175,7 +175,9 @@ impl<'a> SessionDimensions<'a> {
 
 /// Aggregates the metrics of `conversations` (already seen at "now") per bucket and group.
 pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> GroundTruth {
-    let mut truth = GroundTruth::new();
+    // Groups are interned and metric names borrowed, so that an emission costs no copy.
+    let mut groups: HashMap<Group, usize> = HashMap::new();
+    let mut cells: HashMap<(i64, usize), BTreeMap<&'static str, Stats>> = HashMap::new();
     let sessions = conversations
         .iter()
         .flat_map(|c| &c.participants)
@@ -187,7 +189,14 @@ pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> 
         {
             continue;
         }
-        let groups = dimensions.groups(&query.group_by, query.flatten);
+        let session_groups: Vec<usize> = dimensions
+            .groups(&query.group_by, query.flatten)
+            .into_iter()
+            .map(|group| {
+                let next = groups.len();
+                *groups.entry(group).or_insert(next)
+            })
+            .collect();
         for metric in &session.metrics {
             let at = metric.emit_date.0;
             if at < query.start
@@ -196,16 +205,26 @@ pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> 
             {
                 continue;
             }
-            let bucket =
-                from_ms(query.start + (at - query.start) / query.granularity * query.granularity);
-            for group in &groups {
-                let stats = truth.entry((bucket, group.clone())).or_default();
-                stats
-                    .entry(metric.name.to_owned())
-                    .or_default()
-                    .add(metric.value);
+            let bucket = query.start + (at - query.start) / query.granularity * query.granularity;
+            for group in &session_groups {
+                let stats = cells.entry((bucket, *group)).or_default();
+                stats.entry(metric.name).or_default().add(metric.value);
             }
         }
     }
-    truth
+    let mut by_index: Vec<Option<Group>> = vec![None; groups.len()];
+    for (group, index) in groups {
+        by_index[index] = Some(group);
+    }
+    cells
+        .into_iter()
+        .filter_map(|((bucket, group), stats)| {
+            let group = by_index.get(group)?.clone()?;
+            let stats = stats
+                .into_iter()
+                .map(|(name, s)| (name.to_owned(), s))
+                .collect();
+            Some(((from_ms(bucket), group), stats))
+        })
+        .collect()
 }

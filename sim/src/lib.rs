@@ -132,7 +132,7 @@ impl Sim {
         (0..count).for_each(|_| jobs.fail_next(message.to_owned()));
     }
 
-    /// Every request handled so far, oldest first.
+    /// Every request handled so far (the latest 100 000 at most), oldest first.
     pub fn request_log(&self) -> Vec<RequestRecord> {
         lock(&self.state.log).clone()
     }

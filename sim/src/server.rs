@@ -23,6 +23,9 @@ use crate::router;
 use crate::time::to_ms;
 use crate::wire::{ResponseBody, raw, truncate};
 
+/// How many requests the request log keeps.
+const REQUEST_LOG_CAPACITY: usize = 100_000;
+
 /// Everything the endpoints share.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -192,7 +195,13 @@ async fn handle(
     };
     record.status = outcome.as_ref().map(|r| r.status().as_u16());
     tracing::debug!(method = %record.method, path = %record.path, status = ?record.status, fault = ?record.fault, "request");
-    lock(&state.log).push(record);
+    let mut log = lock(&state.log);
+    if log.len() >= REQUEST_LOG_CAPACITY {
+        // A long-running simulator keeps the recent past only.
+        log.drain(..REQUEST_LOG_CAPACITY / 10);
+    }
+    log.push(record);
+    drop(log);
     outcome.ok_or(DropConnection)
 }
 

@@ -76,9 +76,9 @@ pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     };
     let mut conversations: Vec<Conversation> = state
         .generator
-        .starting(earliest, end, now)
+        .active(earliest, end, start, now)
         .into_iter()
-        .filter(|c| c.end_or(now) >= start && filters.accept(c))
+        .filter(|c| filters.accept(c))
         .collect();
     sort(&mut conversations, body.order, body.order_by);
     if let Some(limit) = body.limit {

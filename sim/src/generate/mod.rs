@@ -70,9 +70,37 @@ impl Generator {
         }
     }
 
-    /// Conversations starting in `[from, to)` as seen at `now`, ordered by start then id.
-    /// Nothing starts after `now` or before `now - history`.
-    pub(crate) fn starting(&self, from: i64, to: i64, now: i64) -> Vec<Conversation> {
+    /// Conversations starting in `[from, to)` that are active at or after `active_from`
+    /// (their span `[start, end or now]` reaches it), as seen at `now`.
+    pub(crate) fn active(
+        &self,
+        from: i64,
+        to: i64,
+        active_from: i64,
+        now: i64,
+    ) -> Vec<Conversation> {
+        self.starting_where(from, to, now, |c| c.end_or(now).min(now) >= active_from)
+    }
+
+    /// Conversations that can have a metric emitted in `[from, to)` (whatever its
+    /// ingestion lag: the lag delays visibility, not `emitDate`).
+    pub(crate) fn emitting_into(&self, from: i64, to: i64, now: i64) -> Vec<Conversation> {
+        self.starting_where(from - MAX_CONVERSATION_MS, to, now, |c| {
+            c.end_or(now) >= from
+        })
+    }
+
+    /// Conversations starting in `[from, to)` as seen at `now`, ordered by start then id,
+    /// keeping only those whose whole (not yet cut at "now") document passes `keep`:
+    /// filtering before cutting saves the copies. Nothing starts after `now` or before
+    /// `now - history`.
+    fn starting_where(
+        &self,
+        from: i64,
+        to: i64,
+        now: i64,
+        keep: impl Fn(&Conversation) -> bool,
+    ) -> Vec<Conversation> {
         let from = from.max(now.saturating_sub(self.history_ms));
         let to = to.min(now.saturating_add(1));
         if from >= to {
@@ -84,6 +112,7 @@ impl Generator {
                 let start = conversation.conversation_start.0;
                 if start >= from
                     && start < to
+                    && keep(conversation)
                     && let Some(view) = self.seen_at(conversation, now)
                 {
                     seen.push(view);
@@ -95,11 +124,6 @@ impl Generator {
                 .cmp(&(b.conversation_start, &b.conversation_id))
         });
         seen
-    }
-
-    /// Conversations that can have a metric visible in `[from, to)` at `now`.
-    pub(crate) fn emitting_into(&self, from: i64, to: i64, now: i64) -> Vec<Conversation> {
-        self.starting(from - MAX_CONVERSATION_MS - self.lag_ms, to, now)
     }
 
     /// The ingestion delay of `conversation`, in milliseconds.
