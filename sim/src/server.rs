@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Response};
@@ -22,6 +22,9 @@ use crate::reply::{ApiError, Reply, Shape};
 use crate::router;
 use crate::time::to_ms;
 use crate::wire::{ResponseBody, raw, truncate};
+
+/// The largest request body accepted (Genesys' `request.bytes.max` limit).
+const REQUEST_BYTES_MAX: usize = 512_000;
 
 /// How many requests the request log keeps.
 const REQUEST_LOG_CAPACITY: usize = 100_000;
@@ -139,11 +142,12 @@ async fn handle(
     request: hyper::Request<Incoming>,
 ) -> Result<Response<ResponseBody>, DropConnection> {
     let (parts, body) = request.into_parts();
-    let body = body
+    let body = Limited::new(body, REQUEST_BYTES_MAX)
         .collect()
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+        .map(|b| b.to_bytes());
+    let too_large = body.is_err();
+    let body = body.unwrap_or_default();
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -158,7 +162,12 @@ async fn handle(
         body,
     };
     let context_id = uuid::Uuid::new_v4().to_string();
-    let fault = lock(&state.faults).next(&request.path);
+    // A body over the platform's limit is refused before anything else, faults included.
+    let fault = if too_large {
+        None
+    } else {
+        lock(&state.faults).next(&request.path)
+    };
     let mut record = RequestRecord {
         at: jiff::Timestamp::now(),
         method: request.method.to_string(),
@@ -168,6 +177,11 @@ async fn handle(
         fault: fault.clone(),
     };
     let outcome = match &fault {
+        _ if too_large => Some(plain(
+            &state,
+            ApiError::too_large().reply(&context_id),
+            &context_id,
+        )),
         Some(FaultKind::Dropped) => None,
         Some(FaultKind::RateLimited { retry_after_secs }) => Some(plain(
             &state,
