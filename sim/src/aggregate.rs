@@ -86,7 +86,8 @@ pub const GENERATED_METRICS: [&str; 12] = [
 pub(crate) struct Aggregation {
     pub(crate) start: i64,
     pub(crate) end: i64,
-    pub(crate) granularity: i64,
+    /// Bucket starts followed by `end`.
+    pub(crate) boundaries: Vec<i64>,
     pub(crate) group_by: Vec<String>,
     pub(crate) metrics: Vec<String>,
     pub(crate) flatten: bool,
@@ -95,17 +96,41 @@ pub(crate) struct Aggregation {
 
 impl From<&TruthQuery> for Aggregation {
     fn from(query: &TruthQuery) -> Self {
+        let (start, end) = (to_ms(query.start), to_ms(query.end));
+        let step = i64::try_from(query.granularity.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let mut boundaries: Vec<i64> = (0..)
+            .map(|k: i64| start.saturating_add(k.saturating_mul(step)))
+            .take_while(|b| *b < end)
+            .collect();
+        boundaries.push(end);
         Aggregation {
-            start: to_ms(query.start),
-            end: to_ms(query.end),
-            granularity: i64::try_from(query.granularity.as_millis())
-                .unwrap_or(i64::MAX)
-                .max(1),
+            start,
+            end,
+            boundaries,
             group_by: query.group_by.clone(),
             metrics: query.metrics.clone(),
             flatten: query.flatten,
             filter: None,
         }
+    }
+}
+
+impl Aggregation {
+    /// The start of the bucket holding `at` (which lies in `[start, end)`).
+    fn bucket_of(&self, at: i64) -> i64 {
+        let index = self
+            .boundaries
+            .partition_point(|b| *b <= at)
+            .saturating_sub(1);
+        self.boundaries.get(index).copied().unwrap_or(self.start)
+    }
+
+    /// The end of the bucket starting at `start`.
+    pub(crate) fn bucket_end(&self, start: i64) -> i64 {
+        let index = self.boundaries.partition_point(|b| *b <= start);
+        self.boundaries.get(index).copied().unwrap_or(self.end)
     }
 }
 
@@ -205,7 +230,7 @@ pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> 
             {
                 continue;
             }
-            let bucket = query.start + (at - query.start) / query.granularity * query.granularity;
+            let bucket = query.bucket_of(at);
             for group in &session_groups {
                 let stats = cells.entry((bucket, *group)).or_default();
                 stats.entry(metric.name).or_default().add(metric.value);
