@@ -7,6 +7,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Api, DETAILS, JOBS, NOW};
 use serde_json::{Value, json};
 
@@ -191,4 +193,11 @@ async fn availability_and_bad_requests() {
     api.get(&format!("{JOBS}/{id}/results?cursor=nonsense"))
         .await
         .assert_error(400, "bad.request");
+    // A cursor far past the end is an empty last page, not a crash.
+    let far = URL_SAFE_NO_PAD.encode(usize::MAX.to_string());
+    let page = api
+        .get_ok(&format!("{JOBS}/{id}/results?cursor={far}"))
+        .await;
+    assert_eq!(page["conversations"], json!([]));
+    assert!(page.get("cursor").is_none());
 }

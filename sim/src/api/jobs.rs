@@ -173,12 +173,12 @@ pub(crate) fn results(state: &State, id: &str, request: &Request) -> Result<Repl
         "conversations": serde_json::to_value(page).unwrap_or_default(),
         "dataAvailabilityDate": availability_date(state),
     });
-    if offset + page_size < job.conversations.len()
+    if offset.saturating_add(page_size) < job.conversations.len()
         && let Some(object) = body.as_object_mut()
     {
         object.insert(
             "cursor".to_owned(),
-            Value::from(URL_SAFE_NO_PAD.encode((offset + page_size).to_string())),
+            Value::from(URL_SAFE_NO_PAD.encode((offset.saturating_add(page_size)).to_string())),
         );
     }
     Ok(Reply::ok(body, "AnalyticsConversationAsyncQueryResponse"))
