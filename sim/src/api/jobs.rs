@@ -67,6 +67,11 @@ impl Jobs {
 pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let body: Body = parse_body(body)?;
     let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    if let Some(limit) = body.limit.filter(|l| *l < 1) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be a positive integer, got {limit}"
+        )));
+    }
     let filters = Filters::new(body.segment_filters, body.conversation_filters)?;
     let now = state.now_ms();
     let earliest = if body.start_of_day_interval_matching {
@@ -82,7 +87,7 @@ pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
         .collect();
     sort(&mut conversations, body.order, body.order_by);
     if let Some(limit) = body.limit {
-        conversations.truncate(usize::try_from(limit.max(0)).unwrap_or(0));
+        conversations.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let mut jobs = lock(&state.jobs);
