@@ -174,6 +174,7 @@ async fn handle(
         path: request.path.clone(),
         status: None,
         client_id: None,
+        token_id: None,
         fault: fault.clone(),
     };
     let outcome = match &fault {
@@ -226,8 +227,11 @@ fn answer(
     context_id: &str,
     record: &mut RequestRecord,
 ) -> Response<ResponseBody> {
-    let (reply, client_id) = router::route(state, request, context_id);
-    record.client_id = client_id;
+    let (reply, caller) = router::route(state, request, context_id);
+    if let Some(caller) = caller {
+        record.client_id = Some(caller.client_id);
+        record.token_id = caller.token_id;
+    }
     plain(state, reply, context_id)
 }
 

@@ -239,8 +239,18 @@ async fn the_request_log_records_every_request() {
     api.get(SKILLS).await;
     api.post(AGGREGATES, &query()).await;
     read(api.client.get(api.url(SKILLS)).send().await.unwrap()).await;
+    let second = token(&api.client, &api.sim.base_url(), "sim-client", "sim-secret").await;
+    read(
+        api.client
+            .get(api.url(SKILLS))
+            .bearer_auth(&second)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let log = api.sim.request_log();
-    let summary: Vec<(&str, &str, Option<u16>, Option<&str>)> = log
+    let summary: Vec<_> = log
         .iter()
         .map(|r| {
             (
@@ -248,17 +258,27 @@ async fn the_request_log_records_every_request() {
                 r.path.as_str(),
                 r.status,
                 r.client_id.as_deref(),
+                r.token_id,
             )
         })
         .collect();
+    let client = Some("sim-client");
     assert_eq!(
         summary,
         [
-            ("POST", "/oauth/token", Some(200), Some("sim-client")),
-            ("GET", SKILLS, Some(200), Some("sim-client")),
-            ("POST", AGGREGATES, Some(200), Some("sim-client")),
-            ("GET", SKILLS, Some(401), None),
+            ("POST", "/oauth/token", Some(200), client, Some(1)),
+            ("GET", SKILLS, Some(200), client, Some(1)),
+            ("POST", AGGREGATES, Some(200), client, Some(1)),
+            ("GET", SKILLS, Some(401), None, None),
+            ("POST", "/oauth/token", Some(200), client, Some(2)),
+            ("GET", SKILLS, Some(200), client, Some(2)),
         ]
     );
     assert!(log.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(log.iter().all(|r| r.fault.is_none()));
+    let logged = format!("{log:?}");
+    assert!(
+        !logged.contains(&api.token) && !logged.contains(&second),
+        "tokens are never recorded"
+    );
 }
