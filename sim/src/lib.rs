@@ -99,7 +99,9 @@ impl Sim {
         self.state.org.queues.iter().map(|q| q.entity()).collect()
     }
 
-    /// What the aggregates endpoint knows at the simulator's current "now".
+    /// What the aggregates endpoint knows at the simulator's current "now" (fixed-length
+    /// UTC buckets from `query.start`). With [`Clock::System`] "now" moves between a request
+    /// and this call: compare the two under a `Fixed` or `Manual` clock.
     pub fn ground_truth(&self, query: &TruthQuery) -> GroundTruth {
         let aggregation = aggregate::Aggregation::from(query);
         let now = self.state.now_ms();
