@@ -13,9 +13,8 @@
 //! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
 //!   `filter`: the `and`/`or` predicate filters of the queries.
 //! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
-//!   truncated response bodies; `router`: which
-//!   endpoint answers; `reply`: answers and platform errors; `auth`: OAuth, tokens,
-//!   permissions, rate limit.
+//!   truncated response bodies; `router`: which endpoint answers; `reply`: answers and
+//!   platform errors; `auth`: OAuth, tokens, permissions, rate limit.
 //! - `api::{aggregates, details, jobs, routing}`: the endpoints.
 //! - [`faults`]: scripted and random fault injection, the request log's records.
 //! - [`contract`]: the validator of JSON documents against the SDK's models.

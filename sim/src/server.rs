@@ -141,26 +141,7 @@ async fn handle(
     state: Arc<State>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response<ResponseBody>, DropConnection> {
-    let (parts, body) = request.into_parts();
-    let body = Limited::new(body, REQUEST_BYTES_MAX)
-        .collect()
-        .await
-        .map(|b| b.to_bytes());
-    let too_large = body.is_err();
-    let body = body.unwrap_or_default();
-    let request = Request {
-        method: parts.method,
-        path: parts.uri.path().to_owned(),
-        query: form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect(),
-        authorization: parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        body,
-    };
+    let (request, too_large) = read_request(request).await;
     let context_id = uuid::Uuid::new_v4().to_string();
     // A body over the platform's limit is refused before anything else, faults included.
     let fault = if too_large {
@@ -177,47 +158,81 @@ async fn handle(
         token_id: None,
         fault: fault.clone(),
     };
-    let outcome = match &fault {
-        _ if too_large => Some(plain(
+    let outcome = if too_large {
+        Some(plain(
             &state,
             ApiError::too_large().reply(&context_id),
             &context_id,
-        )),
-        Some(FaultKind::Dropped) => None,
-        Some(FaultKind::RateLimited { retry_after_secs }) => Some(plain(
-            &state,
-            ApiError::rate_limited(*retry_after_secs).reply(&context_id),
-            &context_id,
-        )),
-        Some(FaultKind::ServerError(status)) => Some(plain(
-            &state,
-            ApiError::server(*status).reply(&context_id),
-            &context_id,
-        )),
-        Some(FaultKind::Malformed) => Some(raw(
-            200,
-            Bytes::from_static(b"{\"results\": [{\"group\": {\"queueId\": "),
-            &context_id,
-        )),
-        Some(FaultKind::Slow(delay)) => {
-            tokio::time::sleep(*delay).await;
-            Some(answer(&state, &request, &context_id, &mut record))
-        }
-        Some(FaultKind::Truncated) => {
-            Some(truncate(answer(&state, &request, &context_id, &mut record)))
-        }
-        None => Some(answer(&state, &request, &context_id, &mut record)),
+        ))
+    } else {
+        respond(&state, &request, fault, &context_id, &mut record).await
     };
     record.status = outcome.as_ref().map(|r| r.status().as_u16());
     tracing::debug!(method = %record.method, path = %record.path, status = ?record.status, fault = ?record.fault, "request");
+    remember(&state, record);
+    outcome.ok_or(DropConnection)
+}
+
+/// The request with its body read whole, and whether the body was over the limit.
+async fn read_request(request: hyper::Request<Incoming>) -> (Request, bool) {
+    let (parts, body) = request.into_parts();
+    let body = Limited::new(body, REQUEST_BYTES_MAX)
+        .collect()
+        .await
+        .map(|b| b.to_bytes());
+    let too_large = body.is_err();
+    let request = Request {
+        method: parts.method,
+        path: parts.uri.path().to_owned(),
+        query: form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect(),
+        authorization: parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: body.unwrap_or_default(),
+    };
+    (request, too_large)
+}
+
+/// The answer to `request` with `fault` applied; `None` drops the connection.
+async fn respond(
+    state: &State,
+    request: &Request,
+    fault: Option<FaultKind>,
+    context_id: &str,
+    record: &mut RequestRecord,
+) -> Option<Response<ResponseBody>> {
+    let error = |error: ApiError| Some(plain(state, error.reply(context_id), context_id));
+    match fault {
+        None => Some(answer(state, request, context_id, record)),
+        Some(FaultKind::Dropped) => None,
+        Some(FaultKind::RateLimited { retry_after_secs }) => {
+            error(ApiError::rate_limited(retry_after_secs))
+        }
+        Some(FaultKind::ServerError(status)) => error(ApiError::server(status)),
+        Some(FaultKind::Malformed) => Some(raw(
+            200,
+            Bytes::from_static(b"{\"results\": [{\"group\": {\"queueId\": "),
+            context_id,
+        )),
+        Some(FaultKind::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            Some(answer(state, request, context_id, record))
+        }
+        Some(FaultKind::Truncated) => Some(truncate(answer(state, request, context_id, record))),
+    }
+}
+
+/// Appends `record` to the request log, which keeps the recent past only.
+fn remember(state: &State, record: RequestRecord) {
     let mut log = lock(&state.log);
     if log.len() >= REQUEST_LOG_CAPACITY {
-        // A long-running simulator keeps the recent past only.
         log.drain(..REQUEST_LOG_CAPACITY / 10);
     }
     log.push(record);
-    drop(log);
-    outcome.ok_or(DropConnection)
 }
 
 /// The endpoint's own answer.
