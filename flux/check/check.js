@@ -3,6 +3,7 @@
 // which parses and type-checks Flux without an InfluxDB server.
 //
 //   node flux/check/check.js [--dashboard] FILE...     (`-` reads Flux from stdin)
+//   node flux/check/check.js [--dashboard] --json      (stdin: [{"name": ..., "flux": ...}, ...])
 //
 // Prints `file:line:col: severity: message` for every diagnostic and exits 1 if any is
 // an error or the library's own semantic check (`is_valid_flux`) rejects a file, 0 if
@@ -10,13 +11,13 @@
 //
 // --dashboard prepends the record that InfluxDB's UI provides to dashboard queries
 // (`v.timeRangeStart`, `v.timeRangeStop`, `v.windowPeriod`) and reports lines as they
-// are in the file.
+// are in the file. --json checks many named texts in one run (starting node and the
+// WASM takes most of a run's time); each is reported under its name.
 //
 // FLUX_CHECK_VERBOSE=1 keeps the WASM's own log lines.
 'use strict';
 
 const fs = require('fs');
-const path = require('path');
 
 const DASHBOARD_PRELUDE =
   'v = {timeRangeStart: -1h, timeRangeStop: now(), windowPeriod: 1m}\n';
@@ -34,18 +35,22 @@ if (process.env.FLUX_CHECK_VERBOSE !== '1') {
 const { Lsp, is_valid_flux } = require('@influxdata/flux-lsp-node');
 
 function usage(message) {
-  process.stderr.write(`check.js: ${message}\nusage: node check.js [--dashboard] FILE... ('-' for stdin)\n`);
+  process.stderr.write(
+    `check.js: ${message}\nusage: node check.js [--dashboard] FILE... ('-' for stdin) | --json\n`,
+  );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { dashboard: false, files: [] };
+  const options = { dashboard: false, json: false, files: [] };
   for (const arg of argv) {
     if (arg === '--dashboard') options.dashboard = true;
+    else if (arg === '--json') options.json = true;
     else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
     else options.files.push(arg);
   }
-  if (options.files.length === 0) usage('no file given');
+  if (options.json && options.files.length > 0) usage('--json reads stdin only');
+  if (!options.json && options.files.length === 0) usage('no file given');
   return options;
 }
 
@@ -58,11 +63,25 @@ function readSource(file) {
   }
 }
 
+// Named texts from stdin: a JSON array of {name, flux}.
+function readJsonTexts() {
+  let texts;
+  try {
+    texts = JSON.parse(readSource('-'));
+  } catch (err) {
+    usage(`--json: stdin is not JSON: ${err.message}`);
+  }
+  const valid = (t) => t && typeof t.name === 'string' && typeof t.flux === 'string';
+  if (!Array.isArray(texts) || texts.length === 0 || !texts.every(valid)) {
+    usage('--json: stdin must be a non-empty array of {"name": string, "flux": string}');
+  }
+  return texts;
+}
+
 // One virtual folder per document: the server treats every document of a folder as
 // one package, so two tasks side by side would clash (`option "task" reassigned`).
-function documentUri(index, file) {
-  const name = file === '-' ? 'stdin.flux' : path.basename(file);
-  return `file:///flux-check/${index}/${encodeURIComponent(name)}`;
+function documentUri(index) {
+  return `file:///flux-check/${index}/query.flux`;
 }
 
 function request(id, method, params) {
@@ -128,10 +147,13 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   const prelude = options.dashboard ? DASHBOARD_PRELUDE : '';
   const shift = options.dashboard ? 1 : 0;
-  const documents = options.files.map((file, index) => ({
-    label: file === '-' ? '<stdin>' : file,
-    uri: documentUri(index, file),
-    text: prelude + readSource(file),
+  const sources = options.json
+    ? readJsonTexts().map((t) => ({ label: t.name, text: t.flux }))
+    : options.files.map((file) => ({ label: file === '-' ? '<stdin>' : file, text: readSource(file) }));
+  const documents = sources.map((source, index) => ({
+    label: source.label,
+    uri: documentUri(index),
+    text: prelude + source.text,
   }));
   const published = await diagnose(documents);
   let failed = false;

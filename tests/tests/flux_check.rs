@@ -119,6 +119,58 @@ fn texts_are_checked_under_their_own_name() {
 }
 
 #[test]
+fn many_texts_are_checked_in_one_run_each_under_its_name() {
+    let texts = [
+        (
+            "by skill",
+            r#"from(bucket: "genesys") |> range(start: -1h) |> sum()"#,
+        ),
+        (
+            "by queue",
+            "from(bucket: \"genesys\")\n    |> range(start: -1h)\n    |> summ()",
+        ),
+        (
+            "by media",
+            r#"from(bucket: "genesys") |> range(start: -1h) |> limit(n: "10")"#,
+        ),
+    ];
+    let found = errors(flux::check_texts(&texts));
+    let places: Vec<(&str, u32)> = found.iter().map(|d| (d.file.as_str(), d.line)).collect();
+    assert_eq!(places, [("by queue", 3), ("by media", 1)], "{found:#?}");
+    flux::check_texts(&texts[..1]).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The command line reads Flux from stdin for `-`, and exits 1 on an error.
+#[test]
+fn the_command_line_checks_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("node")
+        .arg(repo().join("flux/check/check.js"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    let flux = "a = 1\nb = a + 2.0\n";
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(flux.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().next().expect("a diagnostic");
+    let (l, c) = position_of(flux, "2.0");
+    assert!(
+        line.starts_with(&format!("<stdin>:{l}:{c}: error: ")),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn dashboard_queries_get_the_ui_variables_and_keep_their_line_numbers() {
     let query = "// panel\n\nfrom(bucket: \"genesys\")\n    |> range(start: v.timeRangeStart, stop: v.timeRangeStop)\n    |> aggregateWindow(every: v.windowPeriod, fn: sum)\n";
     let notes = flux::check_dashboard_text("panel", query).unwrap_or_else(|e| panic!("{e}"));
