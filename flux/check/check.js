@@ -32,20 +32,21 @@ if (process.env.FLUX_CHECK_VERBOSE !== '1') {
   console.log = () => {};
 }
 
-const { Lsp, is_valid_flux } = require('@influxdata/flux-lsp-node');
+const { Flux, Lsp, is_valid_flux } = require('@influxdata/flux-lsp-node');
 
 function usage(message) {
   process.stderr.write(
-    `check.js: ${message}\nusage: node check.js [--dashboard] FILE... ('-' for stdin) | --json\n`,
+    `check.js: ${message}\nusage: node check.js [--dashboard] [--format] FILE... ('-' for stdin) | --json\n`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { dashboard: false, json: false, files: [] };
+  const options = { dashboard: false, format: false, json: false, files: [] };
   for (const arg of argv) {
     if (arg === '--dashboard') options.dashboard = true;
     else if (arg === '--json') options.json = true;
+    else if (arg === '--format') options.format = true;
     else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
     else options.files.push(arg);
   }
@@ -122,6 +123,24 @@ async function diagnose(documents) {
   return published;
 }
 
+// The first line where `text` differs from the formatter's output, and what the
+// formatter writes there; null when they are the same.
+function unformattedLine(text) {
+  let formatted;
+  try {
+    formatted = new Flux(text).format();
+  } catch (err) {
+    return { line: 1, expected: `formattable Flux (${err})` };
+  }
+  if (formatted === text) return null;
+  const [have, want] = [text.split('\n'), formatted.split('\n')];
+  let i = 0;
+  while (i < have.length && have[i] === want[i]) i++;
+  if (i >= have.length) return { line: i, expected: 'a line break at the end of the file' };
+  if (i >= want.length) return { line: i + 1, expected: 'the end of the file' };
+  return { line: i + 1, expected: JSON.stringify(want[i].trim()) };
+}
+
 function report(doc, diagnostics, shift) {
   let failed = false;
   for (const d of diagnostics) {
@@ -139,6 +158,13 @@ function report(doc, diagnostics, shift) {
       process.stdout.write(`${doc.label}:1:1: error: not valid Flux (semantic check)\n`);
     }
   }
+  // Broken Flux is reported by the server; the formatter would only echo it.
+  const unformatted = doc.checkFormat && !failed ? unformattedLine(doc.source) : null;
+  if (unformatted) {
+    failed = true;
+    const { line, expected } = unformatted;
+    process.stdout.write(`${doc.label}:${line}:1: error: not as the Flux formatter writes it; expected: ${expected}\n`);
+  }
   if (!failed) process.stdout.write(`${doc.label}: OK\n`);
   return failed;
 }
@@ -153,7 +179,9 @@ async function main() {
   const documents = sources.map((source, index) => ({
     label: source.label,
     uri: documentUri(index),
+    source: source.text,
     text: prelude + source.text,
+    checkFormat: options.format,
   }));
   const published = await diagnose(documents);
   let failed = false;

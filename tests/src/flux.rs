@@ -118,6 +118,8 @@ pub struct Checker {
     pub node: PathBuf,
     /// The directory holding `check.js` and its `node_modules`.
     pub dir: PathBuf,
+    /// Also fail Flux that differs from the Flux formatter's output (for files we ship).
+    pub format: bool,
 }
 
 impl Default for Checker {
@@ -125,6 +127,7 @@ impl Default for Checker {
         Checker {
             node: PathBuf::from("node"),
             dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("../flux/check"),
+            format: false,
         }
     }
 }
@@ -178,6 +181,7 @@ impl Checker {
         let mut child = Command::new(&self.node)
             .arg(self.dir.join("check.js"))
             .args(flags)
+            .args(self.format.then_some("--format"))
             .args(files)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

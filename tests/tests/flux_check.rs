@@ -42,6 +42,7 @@ fn errors(result: Result<Vec<Diagnostic>, FluxError>) -> Vec<Diagnostic> {
     }
 }
 
+/// The shipped tasks pass, formatted as the Flux formatter writes them.
 #[test]
 fn every_shipped_task_passes() {
     let tasks = shipped_tasks();
@@ -51,7 +52,13 @@ fn every_shipped_task_passes() {
             && names.iter().any(|n| n.ends_with("genesys_aht_1d.flux")),
         "both tasks are shipped: {names:?}"
     );
-    let notes = flux::check_files(&tasks).unwrap_or_else(|e| panic!("{e}"));
+    let checker = Checker {
+        format: true,
+        ..Checker::default()
+    };
+    let notes = checker
+        .check_files(&tasks)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(notes.iter().all(|d| d.severity != Severity::Error));
 }
 
@@ -191,6 +198,24 @@ fn dashboard_queries_get_the_ui_variables_and_keep_their_line_numbers() {
         (shifted[0].line, shifted[0].column),
         position_of(unknown, "nope")
     );
+}
+
+#[test]
+fn the_format_check_points_at_the_first_unformatted_line() {
+    let checker = Checker {
+        format: true,
+        ..Checker::default()
+    };
+    let flux = "a = 1\nb  =  a\nc = b\n";
+    let found = errors(checker.check_text("sloppy", flux));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!((found[0].file.as_str(), found[0].line), ("sloppy", 2));
+    assert!(
+        found[0].message.ends_with("expected: \"b = a\""),
+        "{}",
+        found[0]
+    );
+    flux::check_text("sloppy", flux).expect("valid Flux when formatting is not checked");
 }
 
 #[test]
