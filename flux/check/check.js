@@ -188,7 +188,9 @@ async function main() {
   for (const doc of documents) {
     if (report(doc, published.get(doc.uri), shift)) failed = true;
   }
-  process.exit(failed ? 1 : 0);
+  // The language server never returns from run(), so exit explicitly, once stdout
+  // has drained (pipes are asynchronous on some systems).
+  process.stdout.write('', () => process.exit(failed ? 1 : 0));
 }
 
 main().catch((err) => {
