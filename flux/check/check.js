@@ -2,8 +2,8 @@
 // Checks Flux with InfluxData's Flux language server (@influxdata/flux-lsp-node, WASM),
 // which parses and type-checks Flux without an InfluxDB server.
 //
-//   node flux/check/check.js [--dashboard] FILE...     (`-` reads Flux from stdin)
-//   node flux/check/check.js [--dashboard] --json      (stdin: [{"name": ..., "flux": ...}, ...])
+//   node flux/check/check.js [--dashboard] [--format] FILE...  (`-` reads Flux from stdin)
+//   node flux/check/check.js [--dashboard] [--format] --json   (stdin: [{"name", "flux"}, ...])
 //
 // Prints `file:line:col: severity: message` for every diagnostic and exits 1 if any is
 // an error or the library's own semantic check (`is_valid_flux`) rejects a file, 0 if
@@ -12,7 +12,9 @@
 // --dashboard prepends the record that InfluxDB's UI provides to dashboard queries
 // (`v.timeRangeStart`, `v.timeRangeStop`, `v.windowPeriod`) and reports lines as they
 // are in the file. --json checks many named texts in one run (starting node and the
-// WASM takes most of a run's time); each is reported under its name.
+// WASM takes most of a run's time); each is reported under its name. --format also
+// fails a text that the Flux formatter would write differently, at the first line
+// that differs (like `cargo fmt --check`, for the Flux we ship).
 //
 // FLUX_CHECK_VERBOSE=1 keeps the WASM's own log lines.
 'use strict';
