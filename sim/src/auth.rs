@@ -17,6 +17,8 @@ const RATE_WINDOW: Duration = Duration::from_secs(60);
 /// An issued access token.
 #[derive(Debug)]
 struct Token {
+    /// Serial number of the token, for the request log (never the token itself).
+    id: u64,
     client_id: String,
     permissions: Vec<String>,
     expires: Instant,
@@ -31,12 +33,15 @@ pub(crate) struct Tokens {
     lifetime: Duration,
     requests_per_minute: u32,
     issued: HashMap<String, Token>,
+    issued_count: u64,
 }
 
 /// Who made an authorised request.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     pub(crate) client_id: String,
+    /// The serial number of the token used or issued, when there is one.
+    pub(crate) token_id: Option<u64>,
 }
 
 impl Tokens {
@@ -50,15 +55,16 @@ impl Tokens {
             lifetime,
             requests_per_minute,
             issued: HashMap::new(),
+            issued_count: 0,
         }
     }
 
-    /// Answers `POST /oauth/token`; also returns the client id when it was recognised.
+    /// Answers `POST /oauth/token`; also returns the client when it was recognised.
     pub(crate) fn grant(
         &mut self,
         authorization: Option<&str>,
         body: &[u8],
-    ) -> (Reply, Option<String>) {
+    ) -> (Reply, Option<Caller>) {
         let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
         if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
             let reply = oauth_error(
@@ -86,13 +92,18 @@ impl Tokens {
         if client.secret != secret {
             return (
                 oauth_error("invalid_client", "authentication failed"),
-                Some(id),
+                Some(Caller {
+                    client_id: id,
+                    token_id: None,
+                }),
             );
         }
         let token = new_token();
+        self.issued_count += 1;
         self.issued.insert(
             token.clone(),
             Token {
+                id: self.issued_count,
                 client_id: client.id.clone(),
                 permissions: client.permissions.clone(),
                 expires: Instant::now() + self.lifetime,
@@ -110,7 +121,10 @@ impl Tokens {
                 body: Some((body, Shape::OAuthToken)),
                 headers: Vec::new(),
             },
-            Some(id),
+            Some(Caller {
+                client_id: id,
+                token_id: Some(self.issued_count),
+            }),
         )
     }
 
@@ -130,6 +144,7 @@ impl Tokens {
         };
         let caller = Some(Caller {
             client_id: token.client_id.clone(),
+            token_id: Some(token.id),
         });
         let now = Instant::now();
         if now >= token.expires {

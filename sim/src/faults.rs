@@ -110,6 +110,9 @@ pub struct RequestRecord {
     pub status: Option<u16>,
     /// The OAuth client of the token (or of the credentials, for `/oauth/token`), if known.
     pub client_id: Option<String>,
+    /// Serial number (1, 2, ...) of the token used, or issued by `/oauth/token`, if any;
+    /// the token itself is never recorded.
+    pub token_id: Option<u64>,
     /// The fault injected into this request, if any.
     pub fault: Option<FaultKind>,
 }

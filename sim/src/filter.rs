@@ -142,3 +142,79 @@ impl Predicate {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(json: serde_json::Value) -> Filter {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// A session on queue `q1` requesting skills `a` and `b`, by voice.
+    fn values(dimension: &str) -> Vec<&'static str> {
+        match dimension {
+            "queueId" => vec!["q1"],
+            "requestedRoutingSkillId" => vec!["a", "b"],
+            "mediaType" => vec!["voice"],
+            _ => Vec::new(),
+        }
+    }
+
+    fn accepts(json: serde_json::Value) -> bool {
+        filter(json).accepts(&values)
+    }
+
+    #[test]
+    fn matches_any_of_several_values() {
+        assert!(accepts(serde_json::json!({"type": "and", "predicates": [
+            {"dimension": "requestedRoutingSkillId", "value": "b"}]})));
+        assert!(!accepts(serde_json::json!({"type": "and", "predicates": [
+            {"dimension": "requestedRoutingSkillId", "value": "c"}]})));
+    }
+
+    #[test]
+    fn exists_and_not_exists() {
+        assert!(accepts(serde_json::json!({"type": "and", "predicates": [
+            {"dimension": "queueId", "operator": "exists"},
+            {"dimension": "direction", "operator": "notExists"}]})));
+        assert!(!accepts(serde_json::json!({"type": "or", "predicates": [
+            {"dimension": "queueId", "operator": "notExists"}]})));
+    }
+
+    #[test]
+    fn clauses_nest_under_the_outer_junction() {
+        let or_clause = serde_json::json!({"type": "and", "clauses": [{"type": "or", "predicates": [
+            {"dimension": "queueId", "value": "q2"}, {"dimension": "queueId", "value": "q1"}]}],
+            "predicates": [{"dimension": "mediaType", "value": "voice"}]});
+        assert!(accepts(or_clause));
+        let failing = serde_json::json!({"type": "and", "clauses": [{"type": "or", "predicates": [
+            {"dimension": "queueId", "value": "q2"}]}],
+            "predicates": [{"dimension": "mediaType", "value": "voice"}]});
+        assert!(!accepts(failing));
+        assert!(
+            accepts(serde_json::json!({"type": "or"})),
+            "an empty filter constrains nothing"
+        );
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let known = vec!["queueId".to_owned(), "userId".to_owned()];
+        let check = |json| filter(json).validate(&["queueId"], &known).unwrap_err();
+        let unsupported = check(
+            serde_json::json!({"type": "and", "predicates": [{"dimension": "userId", "value": "u"}]}),
+        );
+        assert!(
+            unsupported.contains("not supported by the simulator"),
+            "{unsupported}"
+        );
+        let unknown = check(
+            serde_json::json!({"type": "and", "predicates": [{"dimension": "colour", "value": "u"}]}),
+        );
+        assert!(unknown.contains("unknown filter dimension"), "{unknown}");
+        let valueless =
+            check(serde_json::json!({"type": "and", "predicates": [{"dimension": "queueId"}]}));
+        assert!(valueless.contains("needs a value"), "{valueless}");
+    }
+}

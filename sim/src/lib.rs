@@ -12,9 +12,9 @@
 //!   `model`: the detail documents it produces.
 //! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
 //!   `filter`: the `and`/`or` predicate filters of the queries.
-//! - `server`: hyper accept loop, faults, contract check, request log; `router`: which
-//!   endpoint answers; `reply`: answers and platform errors; `auth`: OAuth, tokens,
-//!   permissions, rate limit.
+//! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
+//!   truncated response bodies; `router`: which endpoint answers; `reply`: answers and
+//!   platform errors; `auth`: OAuth, tokens, permissions, rate limit.
 //! - `api::{aggregates, details, jobs, routing}`: the endpoints.
 //! - [`faults`]: scripted and random fault injection, the request log's records.
 //! - [`contract`]: the validator of JSON documents against the SDK's models.
@@ -35,6 +35,7 @@ mod reply;
 mod router;
 mod server;
 mod time;
+mod wire;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -97,7 +98,9 @@ impl Sim {
         self.state.org.queues.iter().map(|q| q.entity()).collect()
     }
 
-    /// What the aggregates endpoint knows at the simulator's current "now".
+    /// What the aggregates endpoint knows at the simulator's current "now" (fixed-length
+    /// UTC buckets from `query.start`). With [`Clock::System`] "now" moves between a request
+    /// and this call: compare the two under a `Fixed` or `Manual` clock.
     pub fn ground_truth(&self, query: &TruthQuery) -> GroundTruth {
         let aggregation = aggregate::Aggregation::from(query);
         let now = self.state.now_ms();
@@ -130,7 +133,7 @@ impl Sim {
         (0..count).for_each(|_| jobs.fail_next(message.to_owned()));
     }
 
-    /// Every request handled so far, oldest first.
+    /// Every request handled so far (the latest 100 000 at most), oldest first.
     pub fn request_log(&self) -> Vec<RequestRecord> {
         lock(&self.state.log).clone()
     }

@@ -139,6 +139,14 @@ impl ApiError {
         }
     }
 
+    pub(crate) fn too_large() -> ApiError {
+        ApiError::new(
+            413,
+            "request.entity.too.large",
+            "The request is over the size limit. Maximum bytes: 512000",
+        )
+    }
+
     pub(crate) fn method_not_allowed() -> ApiError {
         ApiError::new(
             405,

@@ -3,6 +3,7 @@
 use hyper::Method;
 
 use crate::api;
+use crate::auth::Caller;
 use crate::reply::{ApiError, Reply};
 use crate::server::{Request, State, lock};
 
@@ -93,8 +94,8 @@ impl<'a> Route<'a> {
     }
 }
 
-/// Answers `request`; also returns the OAuth client behind it, when known.
-pub(crate) fn route(state: &State, request: &Request, context_id: &str) -> (Reply, Option<String>) {
+/// Answers `request`; also returns the OAuth client and token behind it, when known.
+pub(crate) fn route(state: &State, request: &Request, context_id: &str) -> (Reply, Option<Caller>) {
     let route = match Route::parse(&request.method, &request.path) {
         Ok(route) => route,
         Err(error) => return (error.reply(context_id), None),
@@ -104,11 +105,10 @@ pub(crate) fn route(state: &State, request: &Request, context_id: &str) -> (Repl
     }
     let (caller, allowed) =
         lock(&state.tokens).authorize(request.authorization.as_deref(), route.permission());
-    let client_id = caller.map(|c| c.client_id);
     let answer = allowed.and_then(|()| dispatch(state, request, &route));
     (
         answer.unwrap_or_else(|error| error.reply(context_id)),
-        client_id,
+        caller,
     )
 }
 

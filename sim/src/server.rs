@@ -1,15 +1,11 @@
 //! The HTTP server: hyper 1 on a tokio listener, one task per connection. Each request
 //! gets a correlation id, may get a fault, is routed, contract-checked and logged.
 
-use std::convert::Infallible;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Method, Response};
 use hyper_util::rt::TokioIo;
@@ -25,9 +21,13 @@ use crate::org::Org;
 use crate::reply::{ApiError, Reply, Shape};
 use crate::router;
 use crate::time::to_ms;
+use crate::wire::{ResponseBody, raw, truncate};
 
-/// The body type of every response.
-pub(crate) type ResponseBody = BoxBody<Bytes, std::io::Error>;
+/// The largest request body accepted (Genesys' `request.bytes.max` limit).
+const REQUEST_BYTES_MAX: usize = 512_000;
+
+/// How many requests the request log keeps.
+const REQUEST_LOG_CAPACITY: usize = 100_000;
 
 /// Everything the endpoints share.
 #[derive(Debug)]
@@ -141,12 +141,46 @@ async fn handle(
     state: Arc<State>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response<ResponseBody>, DropConnection> {
+    let (request, too_large) = read_request(request).await;
+    let context_id = uuid::Uuid::new_v4().to_string();
+    // A body over the platform's limit is refused before anything else, faults included.
+    let fault = if too_large {
+        None
+    } else {
+        lock(&state.faults).next(&request.path)
+    };
+    let mut record = RequestRecord {
+        at: jiff::Timestamp::now(),
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        status: None,
+        client_id: None,
+        token_id: None,
+        fault: fault.clone(),
+    };
+    let outcome = if too_large {
+        Some(plain(
+            &state,
+            ApiError::too_large().reply(&context_id),
+            &context_id,
+        ))
+    } else {
+        respond(&state, &request, fault, &context_id, &mut record).await
+    };
+    record.status = outcome.as_ref().map(|r| r.status().as_u16());
+    tracing::debug!(method = %record.method, path = %record.path, status = ?record.status, fault = ?record.fault, "request");
+    remember(&state, record);
+    outcome.ok_or(DropConnection)
+}
+
+/// The request with its body read whole, and whether the body was over the limit.
+async fn read_request(request: hyper::Request<Incoming>) -> (Request, bool) {
     let (parts, body) = request.into_parts();
-    let body = body
+    let body = Limited::new(body, REQUEST_BYTES_MAX)
         .collect()
         .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+        .map(|b| b.to_bytes());
+    let too_large = body.is_err();
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -158,48 +192,47 @@ async fn handle(
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        body,
+        body: body.unwrap_or_default(),
     };
-    let context_id = uuid::Uuid::new_v4().to_string();
-    let fault = lock(&state.faults).next(&request.path);
-    let mut record = RequestRecord {
-        at: jiff::Timestamp::now(),
-        method: request.method.to_string(),
-        path: request.path.clone(),
-        status: None,
-        client_id: None,
-        fault: fault.clone(),
-    };
-    let outcome = match &fault {
+    (request, too_large)
+}
+
+/// The answer to `request` with `fault` applied; `None` drops the connection.
+async fn respond(
+    state: &State,
+    request: &Request,
+    fault: Option<FaultKind>,
+    context_id: &str,
+    record: &mut RequestRecord,
+) -> Option<Response<ResponseBody>> {
+    let error = |error: ApiError| Some(plain(state, error.reply(context_id), context_id));
+    match fault {
+        None => Some(answer(state, request, context_id, record)),
         Some(FaultKind::Dropped) => None,
-        Some(FaultKind::RateLimited { retry_after_secs }) => Some(plain(
-            &state,
-            ApiError::rate_limited(*retry_after_secs).reply(&context_id),
-            &context_id,
-        )),
-        Some(FaultKind::ServerError(status)) => Some(plain(
-            &state,
-            ApiError::server(*status).reply(&context_id),
-            &context_id,
-        )),
+        Some(FaultKind::RateLimited { retry_after_secs }) => {
+            error(ApiError::rate_limited(retry_after_secs))
+        }
+        Some(FaultKind::ServerError(status)) => error(ApiError::server(status)),
         Some(FaultKind::Malformed) => Some(raw(
             200,
             Bytes::from_static(b"{\"results\": [{\"group\": {\"queueId\": "),
-            &context_id,
+            context_id,
         )),
         Some(FaultKind::Slow(delay)) => {
-            tokio::time::sleep(*delay).await;
-            Some(answer(&state, &request, &context_id, &mut record))
+            tokio::time::sleep(delay).await;
+            Some(answer(state, request, context_id, record))
         }
-        Some(FaultKind::Truncated) => {
-            Some(truncate(answer(&state, &request, &context_id, &mut record)))
-        }
-        None => Some(answer(&state, &request, &context_id, &mut record)),
-    };
-    record.status = outcome.as_ref().map(|r| r.status().as_u16());
-    tracing::debug!(method = %record.method, path = %record.path, status = ?record.status, fault = ?record.fault, "request");
-    lock(&state.log).push(record);
-    outcome.ok_or(DropConnection)
+        Some(FaultKind::Truncated) => Some(truncate(answer(state, request, context_id, record))),
+    }
+}
+
+/// Appends `record` to the request log, which keeps the recent past only.
+fn remember(state: &State, record: RequestRecord) {
+    let mut log = lock(&state.log);
+    if log.len() >= REQUEST_LOG_CAPACITY {
+        log.drain(..REQUEST_LOG_CAPACITY / 10);
+    }
+    log.push(record);
 }
 
 /// The endpoint's own answer.
@@ -209,8 +242,11 @@ fn answer(
     context_id: &str,
     record: &mut RequestRecord,
 ) -> Response<ResponseBody> {
-    let (reply, client_id) = router::route(state, request, context_id);
-    record.client_id = client_id;
+    let (reply, caller) = router::route(state, request, context_id);
+    if let Some(caller) = caller {
+        record.client_id = Some(caller.client_id);
+        record.token_id = caller.token_id;
+    }
     plain(state, reply, context_id)
 }
 
@@ -260,80 +296,4 @@ fn check_contract(state: &State, body: &serde_json::Value, shape: Shape) {
         ),
     };
     lock(&state.violations).extend(violations.into_iter().map(|v| format!("{shape:?}: {v}")));
-}
-
-fn raw(status: u16, bytes: Bytes, context_id: &str) -> Response<ResponseBody> {
-    let body = Full::new(bytes)
-        .map_err(|never: Infallible| match never {})
-        .boxed();
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    headers.insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    if let Ok(value) = context_id.parse() {
-        headers.insert("inin-correlation-id", value);
-    }
-    response
-}
-
-/// `response` with its full `Content-Length` but only the first half of its body.
-fn truncate(response: Response<ResponseBody>) -> Response<ResponseBody> {
-    let (mut parts, body) = response.into_parts();
-    let length = body.size_hint().exact().unwrap_or(0).max(2);
-    parts
-        .headers
-        .insert(hyper::header::CONTENT_LENGTH, length.into());
-    let body = Truncated {
-        body: Some(body),
-        sent: 0,
-        limit: length / 2,
-    };
-    Response::from_parts(parts, BoxBody::new(body))
-}
-
-/// A body that stops after `limit` bytes and then fails, so hyper closes the connection.
-struct Truncated {
-    body: Option<ResponseBody>,
-    sent: u64,
-    limit: u64,
-}
-
-impl Body for Truncated {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        let cut = || {
-            Poll::Ready(Some(Err(std::io::Error::other(
-                "body truncated by fault injection",
-            ))))
-        };
-        if self.sent >= self.limit {
-            self.body = None;
-            return cut();
-        }
-        let Some(body) = self.body.as_mut() else {
-            return cut();
-        };
-        match Pin::new(body).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
-                Ok(mut data) => {
-                    let room = usize::try_from(self.limit - self.sent).unwrap_or(usize::MAX);
-                    data.truncate(room);
-                    self.sent += data.len() as u64;
-                    Poll::Ready(Some(Ok(Frame::data(data))))
-                }
-                Err(_) => cut(),
-            },
-            Poll::Ready(_) => cut(),
-            Poll::Pending => Poll::Pending,
-        }
-    }
 }

@@ -59,9 +59,24 @@ fn parse_instant(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("{text:?} is not an ISO-8601 datetime with a zone offset"))
 }
 
+/// An aggregation granularity: calendar days (which follow the query's time zone) and a
+/// fixed number of milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Granularity {
+    pub(crate) days: i64,
+    pub(crate) millis: i64,
+}
+
+impl Granularity {
+    /// The length in milliseconds when every day has 24 hours.
+    pub(crate) fn nominal_ms(self) -> i64 {
+        self.days.saturating_mul(DAY_MS).saturating_add(self.millis)
+    }
+}
+
 /// Parses an ISO-8601 duration made of weeks, days, hours, minutes and seconds
 /// (`P1D`, `PT15M`, `P1DT12H`, `PT0.5S`). Years and months have no fixed length and are refused.
-pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Granularity, String> {
     let bad =
         || format!("granularity {text:?} is not an ISO-8601 duration such as PT15M, PT1H or P1D");
     let rest = text.strip_prefix('P').ok_or_else(bad)?;
@@ -70,21 +85,67 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
         Some(_) => return Err(bad()),
         None => (rest, None),
     };
-    let mut total = sum_units(date, &[('W', 7 * DAY_MS), ('D', DAY_MS)]).ok_or_else(|| {
+    let days = sum_units(date, &[('W', 7), ('D', 1)]).ok_or_else(|| {
         if date.contains(['Y', 'M']) {
             format!("granularity {text:?}: years and months are not supported by the simulator")
         } else {
             bad()
         }
     })?;
-    if let Some(time) = time {
-        total +=
-            sum_units(time, &[('H', HOUR_MS), ('M', MINUTE_MS), ('S', 1000)]).ok_or_else(bad)?;
-    }
-    if total <= 0 {
+    let millis = match time {
+        Some(time) => {
+            sum_units(time, &[('H', HOUR_MS), ('M', MINUTE_MS), ('S', 1000)]).ok_or_else(bad)?
+        }
+        None => 0,
+    };
+    let granularity = Granularity { days, millis };
+    if granularity.nominal_ms() <= 0 {
         return Err(bad());
     }
-    Ok(total)
+    Ok(granularity)
+}
+
+/// The bucket boundaries of `[start, end)` cut every `granularity` from `start`, days
+/// counted in `zone`: the bucket starts followed by `end`. Refuses an interval that is
+/// not a whole number of buckets, or more than `max_buckets` buckets.
+pub(crate) fn bucket_boundaries(
+    (start, end): (i64, i64),
+    granularity: Granularity,
+    zone: &jiff::tz::TimeZone,
+    max_buckets: usize,
+) -> Result<Vec<i64>, String> {
+    let estimate = (end - start) / granularity.nominal_ms().max(1);
+    if usize::try_from(estimate).unwrap_or(usize::MAX) > max_buckets.saturating_add(1) {
+        return Err(format!(
+            "the query asks for more than {max_buckets} buckets"
+        ));
+    }
+    let step = jiff::Span::new()
+        .try_days(granularity.days)
+        .and_then(|s| s.try_milliseconds(granularity.millis))
+        .map_err(|e| format!("granularity is too large: {e}"))?;
+    let origin = from_ms(start).to_zoned(zone.clone());
+    let mut boundaries = vec![start];
+    for k in 1_i64.. {
+        let next = step
+            .checked_mul(k)
+            .and_then(|span| origin.checked_add(span))
+            .map(|zoned| to_ms(zoned.timestamp()))
+            .map_err(|e| format!("granularity is too large: {e}"))?;
+        if next > end {
+            return Err("the interval is not a whole number of granularity buckets".to_owned());
+        }
+        boundaries.push(next);
+        if boundaries.len() > max_buckets + 1 {
+            return Err(format!(
+                "the query asks for more than {max_buckets} buckets"
+            ));
+        }
+        if next == end {
+            break;
+        }
+    }
+    Ok(boundaries)
 }
 
 /// Sums `<number><unit>` parts in the given unit order; `None` on anything else.
@@ -128,15 +189,58 @@ mod tests {
 
     #[test]
     fn parses_durations() {
-        assert_eq!(parse_duration("PT15M"), Ok(15 * MINUTE_MS));
-        assert_eq!(parse_duration("PT1H"), Ok(HOUR_MS));
-        assert_eq!(parse_duration("P1D"), Ok(DAY_MS));
-        assert_eq!(parse_duration("P1DT12H"), Ok(DAY_MS + 12 * HOUR_MS));
-        assert_eq!(parse_duration("P1W"), Ok(7 * DAY_MS));
-        assert_eq!(parse_duration("PT0.5S"), Ok(500));
+        let ms = |text| parse_duration(text).map(Granularity::nominal_ms);
+        assert_eq!(ms("PT15M"), Ok(15 * MINUTE_MS));
+        assert_eq!(ms("PT1H"), Ok(HOUR_MS));
+        assert_eq!(ms("P1D"), Ok(DAY_MS));
+        assert_eq!(
+            parse_duration("P1DT12H"),
+            Ok(Granularity {
+                days: 1,
+                millis: 12 * HOUR_MS
+            })
+        );
+        assert_eq!(ms("P1W"), Ok(7 * DAY_MS));
+        assert_eq!(ms("PT0.5S"), Ok(500));
         for bad in ["15m", "PT", "P", "PT15X", "PM", "PT0S", "PT1M1H"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_duration("P1M").unwrap_err().contains("not supported"));
+    }
+
+    #[test]
+    fn days_follow_the_time_zone_across_daylight_saving() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let (start, end) =
+            parse_interval("2026-03-28T00:00:00+01:00/2026-03-30T00:00:00+02:00").unwrap();
+        let day = parse_duration("P1D").unwrap();
+        let boundaries = bucket_boundaries((start, end), day, &paris, 10).unwrap();
+        let hours: Vec<i64> = boundaries
+            .windows(2)
+            .map(|w| (w[1] - w[0]) / HOUR_MS)
+            .collect();
+        assert_eq!(
+            hours,
+            [24, 23],
+            "the night of 29 March 2026 lasts an hour less in Paris"
+        );
+        let utc = jiff::tz::TimeZone::UTC;
+        assert!(
+            bucket_boundaries((start, end), day, &utc, 10)
+                .unwrap_err()
+                .contains("whole number")
+        );
+        let quarter = parse_duration("PT15M").unwrap();
+        assert_eq!(
+            bucket_boundaries((0, HOUR_MS), quarter, &utc, 4)
+                .unwrap()
+                .len(),
+            5
+        );
+        assert!(
+            bucket_boundaries((0, HOUR_MS), quarter, &utc, 3)
+                .unwrap_err()
+                .contains("more than 3")
+        );
     }
 }

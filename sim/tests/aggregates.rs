@@ -282,7 +282,10 @@ async fn bad_queries_are_400_with_a_reason() {
             "not supported by the simulator",
         ),
         (json!({"groupBy": ["skill"]}), "unknown groupBy dimension"),
-        (json!({"timeZone": "Europe/Paris"}), "timeZone"),
+        (
+            json!({"timeZone": "Mars/Olympus_Mons"}),
+            "not a known IANA time zone",
+        ),
         (json!({"dateFrom": "2026-03-10"}), "unknown field"),
         (json!({"views": []}), "views"),
         (
@@ -369,4 +372,54 @@ async fn a_manual_clock_makes_new_data_visible() {
             .unwrap()
     );
     assert!(handled(&sim.ground_truth(&question)) > before);
+}
+
+#[tokio::test]
+async fn daily_buckets_follow_the_time_zone() {
+    let api = Api::with(SimConfig {
+        clock: genesys_sim::Clock::Fixed("2026-03-31T12:00:00Z".parse().unwrap()),
+        ..config()
+    })
+    .await;
+    // Paris moves to summer time in the night of 29 March 2026: that day has 23 hours.
+    let interval = "2026-03-28T00:00:00+01:00/2026-03-30T00:00:00+02:00";
+    let daily = json!({"interval": interval, "granularity": "P1D", "timeZone": "Europe/Paris", "metrics": ["nOffered"]});
+    let body = api.post_ok(AGGREGATES, &daily).await;
+    let data = body["results"][0]["data"].as_array().unwrap();
+    let intervals: Vec<&str> = data
+        .iter()
+        .map(|d| d["interval"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        intervals,
+        [
+            "2026-03-27T23:00:00.000Z/2026-03-28T23:00:00.000Z",
+            "2026-03-28T23:00:00.000Z/2026-03-29T22:00:00.000Z"
+        ]
+    );
+    let offered: u64 = data
+        .iter()
+        .map(|d| d["metrics"][0]["stats"]["count"].as_u64().unwrap())
+        .sum();
+    let whole = api
+        .post_ok(
+            AGGREGATES,
+            &json!({"interval": interval, "metrics": ["nOffered"]}),
+        )
+        .await;
+    assert_eq!(
+        offered,
+        whole["results"][0]["data"][0]["metrics"][0]["stats"]["count"]
+            .as_u64()
+            .unwrap()
+    );
+    let in_utc = json!({"interval": interval, "granularity": "P1D", "timeZone": "UTC", "metrics": ["nOffered"]});
+    let error = api
+        .post(AGGREGATES, &in_utc)
+        .await
+        .assert_error(400, "bad.request");
+    assert!(
+        error["message"].as_str().unwrap().contains("whole number"),
+        "{error}"
+    );
 }

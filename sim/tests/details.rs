@@ -166,14 +166,15 @@ async fn details_agree_with_aggregates(
     granularities: &[&str],
 ) {
     let api = Api::with(config).await;
-    let (start, end) = ("2026-03-10T06:00:00.000Z", "2026-03-10T10:15:00.000Z");
-    // No conversation lasts 45 minutes (README) and the lag is at most 10: start an hour early.
+    let (start, end) = ("2026-03-10T07:45:00.000Z", "2026-03-10T10:15:00.000Z");
+    // No conversation lasts 45 minutes (README): starting an hour early fetches every one
+    // that can emit into the interval (the ingestion lag delays visibility, not emitDate).
     let conversations = all_conversations(
         &api,
-        json!({"interval": format!("2026-03-10T05:00:00.000Z/{end}")}),
+        json!({"interval": format!("2026-03-10T06:45:00.000Z/{end}")}),
     )
     .await;
-    assert!(conversations.len() > 1000, "{}", conversations.len());
+    assert!(conversations.len() > 600, "{}", conversations.len());
     assert!(
         conversations
             .iter()

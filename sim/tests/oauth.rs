@@ -195,7 +195,7 @@ async fn a_missing_permission_is_403_naming_it() {
 }
 
 #[tokio::test]
-async fn unknown_paths_and_methods_are_platform_errors() {
+async fn unknown_paths_methods_and_oversized_bodies_are_platform_errors() {
     let api = Api::start().await;
     api.get("/api/v2/nothing/here")
         .await
@@ -203,4 +203,8 @@ async fn unknown_paths_and_methods_are_platform_errors() {
     api.get(AGGREGATES)
         .await
         .assert_error(405, "method.not.allowed");
+    let huge = format!(r#"{{"interval": "{}"}}"#, "x".repeat(600_000));
+    let request = api.client.post(api.url(AGGREGATES)).bearer_auth(&api.token);
+    let answer = read(request.body(huge).send().await.unwrap()).await;
+    answer.assert_error(413, "request.entity.too.large");
 }

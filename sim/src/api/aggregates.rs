@@ -11,7 +11,7 @@ use crate::contract::enum_values;
 use crate::filter::Filter;
 use crate::reply::{ApiError, Reply};
 use crate::server::State;
-use crate::time::{format_ms, parse_duration, parse_interval, to_ms};
+use crate::time::{bucket_boundaries, format_ms, parse_duration, parse_interval, to_ms};
 
 /// The request body. Fields the simulator does not model are refused.
 #[derive(Debug, Deserialize)]
@@ -43,7 +43,7 @@ pub(crate) fn query(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
         .emitting_into(aggregation.start, aggregation.end, now);
     let truth = aggregate(&conversations, &aggregation);
     Ok(Reply::ok(
-        response(&truth, &aggregation.metrics, aggregation.granularity),
+        response(&truth, &aggregation),
         "ConversationAggregateQueryResponse",
     ))
 }
@@ -66,30 +66,7 @@ fn validate(body: Body, max_buckets: u32) -> Result<Aggregation, ApiError> {
     {
         return unsupported("queryType topN/bottomN (sortMetric, limit)");
     }
-    if let Some(zone) = body.time_zone.as_deref()
-        && !matches!(zone, "UTC" | "Etc/UTC" | "Z")
-    {
-        return Err(ApiError::bad_request(format!(
-            "timeZone {zone:?} is not supported by the simulator (only UTC)"
-        )));
-    }
-    let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
-    let granularity = match body.granularity.as_deref() {
-        Some(text) => parse_duration(text).map_err(ApiError::bad_request)?,
-        None => end - start,
-    };
-    if (end - start) % granularity != 0 {
-        return Err(ApiError::bad_request(format!(
-            "interval {} is not a whole number of granularity {} buckets",
-            body.interval,
-            body.granularity.unwrap_or_default()
-        )));
-    }
-    if (end - start) / granularity > i64::from(max_buckets) {
-        return Err(ApiError::bad_request(format!(
-            "the query asks for more than {max_buckets} buckets"
-        )));
-    }
+    let ((start, end), boundaries) = buckets(&body, max_buckets)?;
     let dimensions = known("ConversationAggregateQueryPredicate", "dimension");
     for dimension in &body.group_by {
         check_dimension(dimension, &dimensions)?;
@@ -111,12 +88,36 @@ fn validate(body: Body, max_buckets: u32) -> Result<Aggregation, ApiError> {
     Ok(Aggregation {
         start,
         end,
-        granularity,
+        boundaries,
         group_by: body.group_by,
         metrics: body.metrics,
         flatten: body.flatten_multivalued_dimensions,
         filter: body.filter,
     })
+}
+
+/// The interval and its bucket boundaries: `granularity` steps from the interval start,
+/// days counted in `timeZone` (UTC by default), the whole interval without a granularity.
+fn buckets(body: &Body, max_buckets: u32) -> Result<((i64, i64), Vec<i64>), ApiError> {
+    let zone = match body.time_zone.as_deref() {
+        None | Some("UTC") => jiff::tz::TimeZone::UTC,
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+            ApiError::bad_request(format!("timeZone {name:?} is not a known IANA time zone"))
+        })?,
+    };
+    let interval = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    let Some(text) = body.granularity.as_deref() else {
+        return Ok((interval, vec![interval.0, interval.1]));
+    };
+    let granularity = parse_duration(text).map_err(ApiError::bad_request)?;
+    let max = usize::try_from(max_buckets).unwrap_or(usize::MAX);
+    let boundaries = bucket_boundaries(interval, granularity, &zone, max).map_err(|reason| {
+        ApiError::bad_request(format!(
+            "interval {} with granularity {text}: {reason}",
+            body.interval
+        ))
+    })?;
+    Ok((interval, boundaries))
 }
 
 fn known(model: &str, field: &str) -> Vec<String> {
@@ -141,11 +142,16 @@ fn check_dimension(dimension: &str, known: &[String]) -> Result<(), ApiError> {
 }
 
 /// The `ConversationAggregateQueryResponse` of `truth`: `{}` when there is no data.
-pub(crate) fn response(truth: &GroundTruth, metrics: &[String], granularity: i64) -> Value {
+pub(crate) fn response(truth: &GroundTruth, aggregation: &Aggregation) -> Value {
+    let metrics = &aggregation.metrics;
     let mut by_group: BTreeMap<&Group, Vec<Value>> = BTreeMap::new();
     for ((bucket, group), stats) in truth {
         let start = to_ms(*bucket);
-        let interval = format!("{}/{}", format_ms(start), format_ms(start + granularity));
+        let interval = format!(
+            "{}/{}",
+            format_ms(start),
+            format_ms(aggregation.bucket_end(start))
+        );
         let metrics: Vec<Value> = metrics
             .iter()
             .filter_map(|name| {

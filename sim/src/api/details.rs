@@ -191,9 +191,9 @@ pub(crate) fn query(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let first_day = start.div_euclid(DAY_MS) * DAY_MS;
     let mut selected: Vec<Conversation> = state
         .generator
-        .starting(first_day, end, now)
+        .active(first_day, end, start, now)
         .into_iter()
-        .filter(|c| c.end_or(now) >= start && filters.accept(c))
+        .filter(|c| filters.accept(c))
         .collect();
     sort(&mut selected, body.order, body.order_by);
     let total = selected.len();

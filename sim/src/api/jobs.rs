@@ -67,6 +67,11 @@ impl Jobs {
 pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let body: Body = parse_body(body)?;
     let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    if let Some(limit) = body.limit.filter(|l| *l < 1) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be a positive integer, got {limit}"
+        )));
+    }
     let filters = Filters::new(body.segment_filters, body.conversation_filters)?;
     let now = state.now_ms();
     let earliest = if body.start_of_day_interval_matching {
@@ -76,13 +81,13 @@ pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     };
     let mut conversations: Vec<Conversation> = state
         .generator
-        .starting(earliest, end, now)
+        .active(earliest, end, start, now)
         .into_iter()
-        .filter(|c| c.end_or(now) >= start && filters.accept(c))
+        .filter(|c| filters.accept(c))
         .collect();
     sort(&mut conversations, body.order, body.order_by);
     if let Some(limit) = body.limit {
-        conversations.truncate(usize::try_from(limit.max(0)).unwrap_or(0));
+        conversations.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     let id = uuid::Uuid::new_v4().to_string();
     let mut jobs = lock(&state.jobs);
@@ -173,12 +178,12 @@ pub(crate) fn results(state: &State, id: &str, request: &Request) -> Result<Repl
         "conversations": serde_json::to_value(page).unwrap_or_default(),
         "dataAvailabilityDate": availability_date(state),
     });
-    if offset + page_size < job.conversations.len()
+    if offset.saturating_add(page_size) < job.conversations.len()
         && let Some(object) = body.as_object_mut()
     {
         object.insert(
             "cursor".to_owned(),
-            Value::from(URL_SAFE_NO_PAD.encode((offset + page_size).to_string())),
+            Value::from(URL_SAFE_NO_PAD.encode((offset.saturating_add(page_size)).to_string())),
         );
     }
     Ok(Reply::ok(body, "AnalyticsConversationAsyncQueryResponse"))

@@ -226,10 +226,10 @@ pub(crate) fn skill_groups(state: &State, request: &Request) -> Result<Reply, Ap
     let base = "/api/v2/routing/skillgroups";
     let mut page =
         json!({ "entities": entities, "selfUri": format!("{base}?pageSize={page_size}") });
-    if start + page_size < SKILL_GROUPS.len()
+    if start.saturating_add(page_size) < SKILL_GROUPS.len()
         && let Some(object) = page.as_object_mut()
     {
-        let after = URL_SAFE_NO_PAD.encode((start + page_size).to_string());
+        let after = URL_SAFE_NO_PAD.encode((start.saturating_add(page_size)).to_string());
         object.insert(
             "nextUri".to_owned(),
             json!(format!("{base}?pageSize={page_size}&after={after}")),

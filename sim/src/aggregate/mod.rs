@@ -1,7 +1,7 @@
 //! Aggregation of session metrics into (bucket, group) statistics: the rules a client
 //! computing aggregates from details must follow too (see the crate README).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::filter::Filter;
@@ -86,7 +86,8 @@ pub const GENERATED_METRICS: [&str; 12] = [
 pub(crate) struct Aggregation {
     pub(crate) start: i64,
     pub(crate) end: i64,
-    pub(crate) granularity: i64,
+    /// Bucket starts followed by `end`.
+    pub(crate) boundaries: Vec<i64>,
     pub(crate) group_by: Vec<String>,
     pub(crate) metrics: Vec<String>,
     pub(crate) flatten: bool,
@@ -95,17 +96,41 @@ pub(crate) struct Aggregation {
 
 impl From<&TruthQuery> for Aggregation {
     fn from(query: &TruthQuery) -> Self {
+        let (start, end) = (to_ms(query.start), to_ms(query.end));
+        let step = i64::try_from(query.granularity.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let mut boundaries: Vec<i64> = (0..)
+            .map(|k: i64| start.saturating_add(k.saturating_mul(step)))
+            .take_while(|b| *b < end)
+            .collect();
+        boundaries.push(end);
         Aggregation {
-            start: to_ms(query.start),
-            end: to_ms(query.end),
-            granularity: i64::try_from(query.granularity.as_millis())
-                .unwrap_or(i64::MAX)
-                .max(1),
+            start,
+            end,
+            boundaries,
             group_by: query.group_by.clone(),
             metrics: query.metrics.clone(),
             flatten: query.flatten,
             filter: None,
         }
+    }
+}
+
+impl Aggregation {
+    /// The start of the bucket holding `at` (which lies in `[start, end)`).
+    fn bucket_of(&self, at: i64) -> i64 {
+        let index = self
+            .boundaries
+            .partition_point(|b| *b <= at)
+            .saturating_sub(1);
+        self.boundaries.get(index).copied().unwrap_or(self.start)
+    }
+
+    /// The end of the bucket starting at `start`.
+    pub(crate) fn bucket_end(&self, start: i64) -> i64 {
+        let index = self.boundaries.partition_point(|b| *b <= start);
+        self.boundaries.get(index).copied().unwrap_or(self.end)
     }
 }
 
@@ -175,7 +200,9 @@ impl<'a> SessionDimensions<'a> {
 
 /// Aggregates the metrics of `conversations` (already seen at "now") per bucket and group.
 pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> GroundTruth {
-    let mut truth = GroundTruth::new();
+    // Groups are interned and metric names borrowed, so that an emission costs no copy.
+    let mut groups: HashMap<Group, usize> = HashMap::new();
+    let mut cells: HashMap<(i64, usize), BTreeMap<&'static str, Stats>> = HashMap::new();
     let sessions = conversations
         .iter()
         .flat_map(|c| &c.participants)
@@ -187,7 +214,14 @@ pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> 
         {
             continue;
         }
-        let groups = dimensions.groups(&query.group_by, query.flatten);
+        let session_groups: Vec<usize> = dimensions
+            .groups(&query.group_by, query.flatten)
+            .into_iter()
+            .map(|group| {
+                let next = groups.len();
+                *groups.entry(group).or_insert(next)
+            })
+            .collect();
         for metric in &session.metrics {
             let at = metric.emit_date.0;
             if at < query.start
@@ -196,16 +230,29 @@ pub(crate) fn aggregate(conversations: &[Conversation], query: &Aggregation) -> 
             {
                 continue;
             }
-            let bucket =
-                from_ms(query.start + (at - query.start) / query.granularity * query.granularity);
-            for group in &groups {
-                let stats = truth.entry((bucket, group.clone())).or_default();
-                stats
-                    .entry(metric.name.to_owned())
-                    .or_default()
-                    .add(metric.value);
+            let bucket = query.bucket_of(at);
+            for group in &session_groups {
+                let stats = cells.entry((bucket, *group)).or_default();
+                stats.entry(metric.name).or_default().add(metric.value);
             }
         }
     }
-    truth
+    let mut by_index: Vec<Option<Group>> = vec![None; groups.len()];
+    for (group, index) in groups {
+        by_index[index] = Some(group);
+    }
+    cells
+        .into_iter()
+        .filter_map(|((bucket, group), stats)| {
+            let group = by_index.get(group)?.clone()?;
+            let stats = stats
+                .into_iter()
+                .map(|(name, s)| (name.to_owned(), s))
+                .collect();
+            Some(((from_ms(bucket), group), stats))
+        })
+        .collect()
 }
+
+#[cfg(test)]
+mod tests;
