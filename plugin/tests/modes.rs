@@ -107,6 +107,33 @@ async fn demo_streams_lines_and_exits_when_stdin_closes() {
     exits_zero(child).await;
 }
 
+/// Sends `signal` (`INT`, `TERM`) with the system's `kill`.
+fn send(child: &Child, signal: &str) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn ctrl_c_and_sigterm_end_the_loop_with_exit_zero() {
+    for signal in ["INT", "TERM"] {
+        let mut child = spawn(&["--demo"]);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        read_lines(&mut lines, 5).await;
+        send(&child, signal);
+        // stdin stays open: only the signal can end the program.
+        let drained = tokio::time::timeout(EXIT_LIMIT, async {
+            while let Ok(Some(_)) = lines.next_line().await {}
+        });
+        assert!(drained.await.is_ok(), "{signal} ended the program");
+        let stderr = exits_zero(child).await;
+        assert!(stderr.contains("I! stopping"), "{signal}: {stderr}");
+    }
+}
+
 #[tokio::test]
 async fn each_stdin_line_triggers_one_collection_and_eof_exits() {
     let sim = sim(SimConfig::default()).await;
