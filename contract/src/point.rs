@@ -168,21 +168,32 @@ mod tests {
             let parsed: Vec<_> = parse_lines(&line).collect();
             assert_eq!(parsed.len(), 1, "{line}");
             let parsed = parsed.into_iter().next().unwrap().unwrap();
-            assert_eq!(parsed.tag_value("skill").map(|v| v.to_string()), Some(value.to_string()));
+            assert_eq!(
+                parsed.tag_value("skill").map(|v| v.to_string()),
+                Some(value.to_string())
+            );
             assert_eq!(parsed.field_value("handle_count"), Some(&Parsed::I64(3)));
-            assert_eq!(parsed.field_value("avg_handle_time"), Some(&Parsed::F64(300.5)));
+            assert_eq!(
+                parsed.field_value("avg_handle_time"),
+                Some(&Parsed::F64(300.5))
+            );
             assert_eq!(parsed.timestamp, Some(1_741_593_600_000_000_000));
         }
     }
 
     #[test]
     fn backslashes_and_newlines_never_reach_a_tag() {
-        let line = point(&[("skill", "back\\slash\nnext\\")]).to_line().unwrap();
+        let line = point(&[("skill", "back\\slash\nnext\\")])
+            .to_line()
+            .unwrap();
         assert_eq!(line.matches('\n').count(), 1, "{line}");
         // The only backslash left is the one escaping the space.
         assert_eq!(line.matches('\\').count(), 1, "{line}");
         let parsed = parse_lines(&line).next().unwrap().unwrap();
-        assert_eq!(parsed.tag_value("skill").unwrap().to_string(), "back/slash next/");
+        assert_eq!(
+            parsed.tag_value("skill").unwrap().to_string(),
+            "back/slash next/"
+        );
     }
 
     #[test]
@@ -190,7 +201,10 @@ mod tests {
         let line = point(&[("skill", ""), ("queue", "Q1"), ("media_type", "voice")])
             .to_line()
             .unwrap();
-        assert!(line.starts_with("genesys_conversation,media_type=voice,queue=Q1 "), "{line}");
+        assert!(
+            line.starts_with("genesys_conversation,media_type=voice,queue=Q1 "),
+            "{line}"
+        );
     }
 
     #[test]

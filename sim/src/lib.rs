@@ -115,7 +115,11 @@ impl Default for SimConfig {
 impl Sim {
     /// Starts the simulator on `127.0.0.1:0`.
     pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
-        Sim::bind("127.0.0.1:0".parse().map_err(std::io::Error::other)?, config).await
+        Sim::bind(
+            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+            config,
+        )
+        .await
     }
 
     /// Starts the simulator on `addr`.

@@ -23,16 +23,25 @@ async fn awkward_names_write_and_read_back_unchanged() {
         .enumerate()
         .map(|(i, name)| Point {
             timestamp_ns: 1_741_593_600_000_000_000 + i as i64 * 900_000_000_000,
-            tags: vec![(tags::SKILL, name.to_string()), (tags::MEDIA_TYPE, "voice".into())],
+            tags: vec![
+                (tags::SKILL, name.to_string()),
+                (tags::MEDIA_TYPE, "voice".into()),
+            ],
             fields: vec![
                 ("handle_count".into(), FieldValue::Integer(i as i64 + 1)),
-                ("handle_sum_ms".into(), FieldValue::Integer(1000 * (i as i64 + 7))),
+                (
+                    "handle_sum_ms".into(),
+                    FieldValue::Integer(1000 * (i as i64 + 7)),
+                ),
                 ("avg_handle_time".into(), FieldValue::Float(0.5 + i as f64)),
             ],
         })
         .collect();
     let body = String::from_utf8(encode_batch(&points).unwrap()).unwrap();
-    influx.write(&body).await.expect("InfluxDB accepts every line");
+    influx
+        .write(&body)
+        .await
+        .expect("InfluxDB accepts every line");
 
     for (i, name) in AWKWARD.iter().enumerate() {
         let answer = influx
@@ -63,7 +72,10 @@ async fn rewriting_a_bucket_overwrites_it() {
     point.fields[0].1 = FieldValue::Integer(5);
     influx.write(&point.to_line().unwrap()).await.unwrap();
     let answer = influx
-        .query(&format!(r#"SELECT count("handle_count"), sum("handle_count") FROM "{MEASUREMENT}""#), &json!({}))
+        .query(
+            &format!(r#"SELECT count("handle_count"), sum("handle_count") FROM "{MEASUREMENT}""#),
+            &json!({}),
+        )
         .await
         .unwrap();
     assert_eq!(answer["results"][0]["series"][0]["values"][0][1], json!(1));
