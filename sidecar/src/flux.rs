@@ -1,8 +1,8 @@
 //! Flux scripts for `/api/v2/query` and how their annotated CSV becomes rows.
 //!
 //! User values enter a script only as string literals escaped by the language's
-//! rules (`\` → `\\`, `"` → `\"`, `$` → `\$`, so `${` cannot start an
-//! interpolation); dates and durations are written by the sidecar from validated
+//! rules (`\` → `\\`, `"` → `\"`, `$` → `\x24`, so `${` cannot start an
+//! interpolation; line breaks and tabs as `\n`, `\r`, `\t`); dates and durations are written by the sidecar from validated
 //! numbers.
 
 use std::collections::BTreeMap;
@@ -22,7 +22,15 @@ pub fn string_literal(value: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            '$' => out.push_str("\\$"),
+            // `\$` is the documented escape, but the Flux parser of the language server
+            // (flux-lsp 0.8.40) rejects it unless `{` follows; `\x24` is `$` for both,
+            // and is never the start of a `${` interpolation.
+            '$' => out.push_str("\\x24"),
+            // Raw line breaks are allowed in Flux strings; escaping them keeps one
+            // filter on one line of the script.
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
             c => out.push(c),
         }
     }
@@ -36,53 +44,67 @@ pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
     let (sum_ms, count) = fields();
     let mut group: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
     group.push(string_literal("_field"));
-    format!(
-        "{source}\
-  |> filter(fn: (r) => r._field == {s} or r._field == {c})\n\
-{filters}\
-  |> group(columns: [{group}])\n\
-  |> aggregateWindow(every: {every}s, fn: sum, createEmpty: false, timeSrc: \"_start\")\n\
-  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n\
-  |> yield(name: \"aht\")\n",
-        source = source(bucket, req.range, measurement),
-        s = string_literal(&sum_ms),
-        c = string_literal(&count),
-        filters = filters(&req.filters),
-        group = group.join(", "),
-        every = req.interval_s,
-    )
+    let mut stages = source(bucket, req.range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {} or r._field == {})",
+        string_literal(&sum_ms),
+        string_literal(&count)
+    ));
+    stages.extend(filters(&req.filters));
+    stages.push(format!("group(columns: [{}])", group.join(", ")));
+    stages.push(format!(
+        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
+        req.interval_s
+    ));
+    stages.push(
+        "pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")".into(),
+    );
+    stages.push("yield(name: \"aht\")".into());
+    pipeline(&stages)
 }
 
 /// One table per skill with handled conversations in the range.
 pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
     let (_, count) = fields();
-    format!(
-        "{source}\
-  |> filter(fn: (r) => r._field == {c})\n\
-  |> group(columns: [{skill}])\n\
-  |> sum()\n\
-  |> yield(name: \"skills\")\n",
-        source = source(bucket, req.range, measurement),
-        c = string_literal(&count),
-        skill = string_literal(genesys_aht_contract::names::tags::SKILL),
-    )
+    let mut stages = source(bucket, req.range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {})",
+        string_literal(&count)
+    ));
+    stages.push(format!(
+        "group(columns: [{}])",
+        string_literal(genesys_aht_contract::names::tags::SKILL)
+    ));
+    stages.push("sum()".into());
+    stages.push("yield(name: \"skills\")".into());
+    pipeline(&stages)
 }
 
-fn source(bucket: &str, range: Range, measurement: &str) -> String {
-    format!(
-        "from(bucket: {b})\n\
-  |> range(start: {start}, stop: {stop})\n\
-  |> filter(fn: (r) => r._measurement == {m})\n",
-        b = string_literal(bucket),
-        start = rfc3339(range.start_ns),
-        stop = rfc3339(range.end_ns),
-        m = string_literal(measurement),
-    )
+/// `first\n  |> second\n  |> ...\n`
+fn pipeline(stages: &[String]) -> String {
+    let mut script = stages.join("\n  |> ");
+    script.push('\n');
+    script
 }
 
-fn filters(filters: &Filters) -> String {
+fn source(bucket: &str, range: Range, measurement: &str) -> Vec<String> {
+    vec![
+        format!("from(bucket: {})", string_literal(bucket)),
+        format!(
+            "range(start: {}, stop: {})",
+            rfc3339(range.start_ns),
+            rfc3339(range.end_ns)
+        ),
+        format!(
+            "filter(fn: (r) => r._measurement == {})",
+            string_literal(measurement)
+        ),
+    ]
+}
+
+fn filters(filters: &Filters) -> Vec<String> {
     use genesys_aht_contract::names::tags;
-    let mut out = String::new();
+    let mut out = Vec::new();
     if !filters.skills.is_empty() {
         let any: Vec<String> = filters
             .skills
@@ -95,15 +117,15 @@ fn filters(filters: &Filters) -> String {
                 )
             })
             .collect();
-        out.push_str(&format!("  |> filter(fn: (r) => {})\n", any.join(" or ")));
+        out.push(format!("filter(fn: (r) => {})", any.join(" or ")));
     }
     for (tag, value) in [
         (tags::QUEUE, &filters.queue),
         (tags::MEDIA_TYPE, &filters.media_type),
     ] {
         if let Some(value) = value {
-            out.push_str(&format!(
-                "  |> filter(fn: (r) => r[{}] == {})\n",
+            out.push(format!(
+                "filter(fn: (r) => r[{}] == {})",
                 string_literal(tag),
                 string_literal(value)
             ));
@@ -160,8 +182,8 @@ mod tests {
 
     #[test]
     fn string_literals_escape_what_flux_unescapes() {
-        assert_eq!(string_literal(r#"a"b\c${x}"#), r#""a\"b\\c\${x}""#);
-        assert_eq!(string_literal("Süß\n"), "\"Süß\n\"");
+        assert_eq!(string_literal(r#"a"b\c${x}"#), r#""a\"b\\c\x24{x}""#);
+        assert_eq!(string_literal("Süß\n\t"), r#""Süß\n\t""#);
     }
 
     #[test]

@@ -9,5 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cases;
+mod flux;
 mod influxql;
+mod standin;
 mod support;
