@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, de::Error as _};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: String,
@@ -21,7 +21,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// TOML syntax, an unknown key, or a value of the wrong shape (the message names the key).
-    #[error("{0}")]
+    #[error(transparent)]
     Parse(#[from] toml::de::Error),
     /// Values that parse but do not make sense together.
     #[error("{key}: {reason}")]

@@ -11,5 +11,6 @@
 mod cases;
 mod flux;
 mod influxql;
+mod service;
 mod standin;
 mod support;
