@@ -1,0 +1,206 @@
+//! The execd harness itself, driven by small bash programs whose behaviour is known.
+
+use std::time::Duration;
+
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, Signal, StopStep, Store, Value};
+
+fn bash(script: &str) -> ExecdConfig {
+    let mut config = ExecdConfig::new("bash");
+    config.args = vec!["-c".into(), script.into()];
+    config
+}
+
+/// Prints one metric per newline on stdin and exits on EOF, as a well-behaved plugin does.
+const ECHO_PLUGIN: &str = r#"n=0; while read -r _; do n=$((n+1)); echo "m,t=a v=${n}i $n"; done"#;
+
+#[tokio::test]
+async fn each_newline_is_one_gather_and_eof_stops_it() {
+    let execd = Execd::start(bash(ECHO_PLUGIN)).await.unwrap();
+    for _ in 0..3 {
+        execd.gather().await.unwrap();
+    }
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 3)
+            .await
+    );
+    let (outcome, recorded) = execd.stop().await;
+    assert_eq!(outcome.step, StopStep::StdinClosed);
+    assert!(outcome.status.unwrap().success());
+    let values: Vec<_> = recorded
+        .metrics
+        .iter()
+        .map(|(_, m)| m.int("v").unwrap())
+        .collect();
+    assert_eq!(values, [1, 2, 3]);
+    assert_eq!(recorded.metrics[0].1.tags["t"], "a");
+    assert_eq!(recorded.metrics[2].1.timestamp, Some(3));
+}
+
+#[tokio::test]
+async fn a_line_without_newline_waits_for_eof() {
+    let execd = Execd::start(bash(r#"printf 'm v=1i'; read -r _; read -r _"#))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        execd.metrics().is_empty(),
+        "a partial line is not a metric yet"
+    );
+    let (_, recorded) = execd.stop().await;
+    assert_eq!(recorded.partial_at_eof, ["m v=1i"]);
+    assert_eq!(
+        recorded.metrics.len(),
+        1,
+        "Telegraf parses what is left at EOF"
+    );
+}
+
+#[tokio::test]
+async fn stderr_prefixes_set_the_level() {
+    let script = r#"echo 'E! broken' >&2; echo 'W! careful' >&2; echo 'I! fine' >&2; echo 'D! detail' >&2; echo 'no prefix' >&2; read -r _"#;
+    let execd = Execd::start(bash(script)).await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.logs.len() == 5)
+            .await
+    );
+    let (_, recorded) = execd.stop().await;
+    let levels: Vec<_> = recorded
+        .logs
+        .iter()
+        .map(|l| (l.level, l.text.as_str()))
+        .collect();
+    assert_eq!(
+        levels,
+        [
+            (Level::Error, "broken"),
+            (Level::Warn, "careful"),
+            (Level::Info, "fine"),
+            (Level::Debug, "detail"),
+            (Level::Error, "stderr: \"no prefix\""),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_lines_are_parse_errors_and_the_stream_goes_on() {
+    let script = r#"echo 'not line protocol'; echo 'm v=1u'; echo 'm v=2i'; read -r _"#;
+    let execd = Execd::start(bash(script)).await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
+            .await
+    );
+    let (_, recorded) = execd.stop().await;
+    assert_eq!(
+        recorded.parse_errors.len(),
+        1,
+        "{:?}",
+        recorded.parse_errors
+    );
+    assert_eq!(recorded.metrics[0].1.fields["v"], Value::Unsigned(1));
+    assert_eq!(recorded.metrics[1].1.fields["v"], Value::Integer(2));
+}
+
+#[tokio::test]
+async fn an_exit_is_followed_by_a_restart_with_new_pipes() {
+    let execd = Execd::start(bash(r#"read -r _; echo "m v=1i"; exit 3"#))
+        .await
+        .unwrap();
+    execd.gather().await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.starts == 2)
+            .await
+    );
+    execd.gather().await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
+            .await
+    );
+    let (_, recorded) = execd.stop().await;
+    assert_eq!(recorded.exits[0].status.code(), Some(3));
+    let instances: Vec<_> = recorded.metrics.iter().map(|(i, _)| *i).collect();
+    assert_eq!(instances[..2], [0, 1]);
+}
+
+#[tokio::test]
+async fn a_program_ignoring_eof_gets_sigterm_after_five_seconds() {
+    let execd = Execd::start(bash("while :; do sleep 0.1; done"))
+        .await
+        .unwrap();
+    let (outcome, _) = execd.stop().await;
+    assert_eq!(outcome.step, StopStep::Sigterm);
+    assert!(outcome.took >= Duration::from_secs(5), "{:?}", outcome.took);
+}
+
+#[tokio::test]
+async fn a_program_ignoring_sigterm_gets_sigkill() {
+    let execd = Execd::start(bash("trap '' TERM; while :; do sleep 0.1; done"))
+        .await
+        .unwrap();
+    let (outcome, _) = execd.stop().await;
+    assert_eq!(outcome.step, StopStep::Sigkill);
+    assert!(
+        outcome.took >= Duration::from_secs(10),
+        "{:?}",
+        outcome.took
+    );
+}
+
+#[tokio::test]
+async fn signal_none_sends_nothing() {
+    let mut config =
+        bash(r#"if read -r -t 1 _; then echo "m got=1i"; else echo "m got=0i"; fi; read -r _"#);
+    config.signal = Signal::None;
+    let execd = Execd::start(config).await.unwrap();
+    execd.gather().await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 1)
+            .await
+    );
+    assert_eq!(execd.metrics()[0].int("got"), Some(0));
+    execd.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_program_fails_to_start() {
+    assert!(
+        Execd::start(ExecdConfig::new("/nonexistent/genesys-aht"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_store_keeps_the_last_write_of_a_point() {
+    let execd = Execd::start(bash(
+        r#"read -r _; echo "m,t=a v=1i,w=5i 10"; echo "m,t=a v=2i 10"; echo "m,t=b v=7i 10"; read -r _"#,
+    ))
+    .await
+    .unwrap();
+    execd.gather().await.unwrap();
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 3)
+            .await
+    );
+    let store = Store::from_metrics(&execd.metrics());
+    execd.stop().await;
+    assert_eq!(store.points.len(), 2);
+    let a = store
+        .points
+        .iter()
+        .find(|(k, _)| k.1["t"] == "a")
+        .unwrap()
+        .1;
+    assert_eq!(a["v"], Value::Integer(2));
+    assert_eq!(
+        a["w"],
+        Value::Integer(5),
+        "fields of earlier writes are kept"
+    );
+}
