@@ -419,6 +419,18 @@ bucket = "genesys"
     }
 
     #[test]
+    fn the_example_file_parses_with_its_documented_defaults() {
+        let text = include_str!("../sidecar.toml.example").replace("${INFLUX_TOKEN}", "t");
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.influx.backend, BackendKind::Flux);
+        assert_eq!(c.http.cors_origins, ["*"]);
+        assert_eq!(c.limits.max_range, Duration::from_secs(400 * 86_400));
+        assert_eq!(c.cache.late_data_horizon, Duration::from_secs(3 * 3600));
+        assert!(text.contains("# max_range = \"400days\""));
+        assert!(text.contains("# late_data_horizon = \"3h\""));
+    }
+
+    #[test]
     fn byte_sizes() {
         assert_eq!(parse_byte_size("64MiB"), Some(64 << 20));
         assert_eq!(parse_byte_size("1000"), Some(1000));
