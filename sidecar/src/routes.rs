@@ -64,12 +64,12 @@ fn query_pairs(req: &Request) -> Vec<(&str, &str)> {
 #[endpoint(
     tags("data"),
     parameters(
-        ("start_date" = String, Query, description = "Range start, RFC 3339 (e.g. 2026-03-10T00:00:00Z)"),
-        ("end_date" = String, Query, description = "Range end (exclusive), RFC 3339"),
-        ("interval" = Option<String>, Query, description = "Window length: 15m, 1h, 1d... (default 1h)"),
+        ("start_date" = String, Query, format = DateTime, description = "Range start, RFC 3339 (e.g. 2026-03-10T00:00:00Z)"),
+        ("end_date" = String, Query, format = DateTime, description = "Range end (exclusive), RFC 3339; after start_date"),
+        ("interval" = Option<String>, Query, pattern = "^[1-9][0-9]{0,3}(s|m|h|d)$", description = "Window length: 15m, 1h, 1d... (default 1h)"),
         ("skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Only these skills (repeatable)"),
-        ("queue" = Option<String>, Query, description = "Only this queue"),
-        ("media_type" = Option<String>, Query, description = "Only this media type (voice, chat, ...)"),
+        ("queue" = Option<String>, Query, min_length = 1, description = "Only this queue"),
+        ("media_type" = Option<String>, Query, min_length = 1, description = "Only this media type (voice, chat, ...)"),
     ),
     responses(
         (status_code = 200, description = "Windows with data", body = AhtAnswer),
@@ -102,8 +102,8 @@ async fn answer_aht(req: &Request, depot: &Depot) -> Result<Arc<str>, ApiError> 
 #[endpoint(
     tags("data"),
     parameters(
-        ("start_date" = String, Query, description = "Range start, RFC 3339"),
-        ("end_date" = String, Query, description = "Range end (exclusive), RFC 3339"),
+        ("start_date" = String, Query, format = DateTime, description = "Range start, RFC 3339"),
+        ("end_date" = String, Query, format = DateTime, description = "Range end (exclusive), RFC 3339; after start_date"),
     ),
     responses(
         (status_code = 200, description = "Sorted skill names", body = SkillsAnswer),
