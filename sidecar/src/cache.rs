@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use moka::Expiry;
 use moka::future::Cache;
 
@@ -14,8 +15,8 @@ use crate::config::CacheConfig;
 /// A serialised JSON answer and how long it may be served.
 #[derive(Debug, Clone)]
 pub struct Cached {
-    /// The response body.
-    pub body: Arc<str>,
+    /// The response body; cloning it shares the bytes (answers can be megabytes).
+    pub body: Bytes,
     ttl: Duration,
 }
 
@@ -85,7 +86,7 @@ impl AnswerCache {
         key: String,
         ttl: Duration,
         fetch: F,
-    ) -> Result<(Arc<str>, Lookup), Arc<E>>
+    ) -> Result<(Bytes, Lookup), Arc<E>>
     where
         F: Future<Output = Result<String, E>>,
         E: Send + Sync + 'static,
@@ -97,7 +98,7 @@ impl AnswerCache {
         let init = async {
             ran.store(true, Ordering::Relaxed);
             fetch.await.map(|body| Cached {
-                body: body.into(),
+                body: Bytes::from(body),
                 ttl,
             })
         };
@@ -152,13 +153,13 @@ mod tests {
             .get_or_fetch("k".into(), Duration::from_secs(60), ok)
             .await
             .unwrap();
-        assert_eq!((&*body, lookup), ("[1]", Lookup::Miss));
+        assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Miss));
         let again = async { Ok::<_, &str>("[2]".to_string()) };
         let (body, lookup) = c
             .get_or_fetch("k".into(), Duration::from_secs(60), again)
             .await
             .unwrap();
-        assert_eq!((&*body, lookup), ("[1]", Lookup::Hit));
+        assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Hit));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

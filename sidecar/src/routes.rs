@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use salvo::http::StatusCode;
 use salvo::prelude::*;
 use salvo_oapi::swagger_ui::SwaggerUi;
@@ -85,7 +86,7 @@ async fn aht(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     write_json(res, result);
 }
 
-async fn answer_aht(req: &Request, depot: &Depot) -> Result<Arc<str>, ApiError> {
+async fn answer_aht(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> {
     let state = state(depot)?;
     let request = parse_aht(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
     let query = state.backend.aht_query(&request);
@@ -119,7 +120,7 @@ async fn skills(req: &mut Request, depot: &mut Depot, res: &mut Response) {
     write_json(res, result);
 }
 
-async fn answer_skills(req: &Request, depot: &Depot) -> Result<Arc<str>, ApiError> {
+async fn answer_skills(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> {
     let state = state(depot)?;
     let request = parse_skills(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
     let query = state.backend.skills_query(&request);
@@ -139,7 +140,7 @@ async fn cached<F, Fut>(
     query: Query,
     ttl: std::time::Duration,
     fetch: F,
-) -> Result<Arc<str>, ApiError>
+) -> Result<Bytes, ApiError>
 where
     F: FnOnce(Arc<AppState>, Query) -> Fut,
     Fut: Future<Output = Result<String, crate::backend::UpstreamError>>,
@@ -162,9 +163,13 @@ where
     }
 }
 
-fn write_json(res: &mut Response, result: Result<Arc<str>, ApiError>) {
+fn write_json(res: &mut Response, result: Result<Bytes, ApiError>) {
     match result {
-        Ok(body) => res.render(Text::Json(body.to_string())),
+        Ok(body) => {
+            res.add_header("content-type", "application/json; charset=utf-8", true)
+                .ok();
+            res.write_body(body).ok();
+        }
         Err(error) => error.write_to(res),
     }
 }
