@@ -159,6 +159,38 @@ async fn a_repeated_request_is_served_from_the_cache_and_counted() {
 }
 
 #[tokio::test]
+async fn recent_answers_expire_after_ttl_and_old_ones_live_on() {
+    let standin = standin().await;
+    let sidecar = flux_sidecar(
+        &standin,
+        "[cache]\nttl = \"300ms\"\nimmutable_ttl = \"1h\"\n",
+    )
+    .await;
+    let now = jiff::Timestamp::now();
+    let recent = format!(
+        "/metrics/aht?{}",
+        query(&[
+            (
+                "start_date",
+                &(now - jiff::SignedDuration::from_hours(2)).to_string()
+            ),
+            ("end_date", &now.to_string()),
+        ])
+    );
+    let old = aht_path(&[]);
+    for path in [&recent, &old, &recent, &old] {
+        assert_eq!(get(&sidecar, path).await.0, 200);
+    }
+    assert_eq!(standin.requests(), 2, "both answers are cached at first");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for path in [&recent, &old] {
+        assert_eq!(get(&sidecar, path).await.0, 200);
+    }
+    assert_eq!(standin.requests(), 3, "only the recent answer expired");
+    sidecar.stop().await;
+}
+
+#[tokio::test]
 async fn cors_allows_the_configured_origins() {
     let standin = standin().await;
     let sidecar = flux_sidecar(
@@ -182,6 +214,23 @@ async fn cors_allows_the_configured_origins() {
     );
     let other = ask("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("http://{}{}", sidecar.addr, aht_path(&[])),
+        )
+        .header("origin", "https://grafana.example")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let allowed_headers = preflight
+        .headers()
+        .get("access-control-allow-headers")
+        .unwrap();
+    assert!(allowed_headers.to_str().unwrap().contains("authorization"));
     sidecar.stop().await;
 }
 
