@@ -116,10 +116,15 @@ struct StatementResult {
     series: Vec<Series>,
     #[serde(default)]
     error: Option<String>,
+    /// Set when the server cut the answer short (`max-row-limit`).
+    #[serde(default)]
+    partial: bool,
 }
 
 #[derive(Debug, Deserialize)]
 struct Series {
+    #[serde(default)]
+    partial: bool,
     #[serde(default)]
     tags: BTreeMap<String, String>,
     columns: Vec<String>,
@@ -149,6 +154,12 @@ pub fn decode(body: &str) -> Result<Vec<Row>, DecodeError> {
     for result in response.results {
         if let Some(error) = result.error {
             return Err(DecodeError::Statement(error));
+        }
+        // A truncated answer would read as missing windows: refuse it instead.
+        if result.partial || result.series.iter().any(|s| s.partial) {
+            return Err(DecodeError::Statement(
+                "the answer was truncated (partial); raise InfluxDB's [http] max-row-limit or ask for fewer windows".into(),
+            ));
         }
         for series in result.series {
             rows.extend(series_rows(series));
@@ -198,6 +209,13 @@ mod tests {
             DecodeError::Statement("database not found: nosuch".into())
         );
         assert!(matches!(decode("<html>"), Err(DecodeError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_truncated_answer_is_an_error() {
+        let body = r#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","x"],
+            "values":[[1,2]],"partial":true}]}]}"#;
+        assert!(matches!(decode(body), Err(DecodeError::Statement(m)) if m.contains("truncated")));
     }
 
     #[test]
