@@ -29,14 +29,15 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
     let mut defaults: Vec<String> = Vec::new();
     let mut header: Option<Vec<String>> = None;
     for record in records(text)? {
-        if record.len() == 1 && record[0].is_empty() {
+        let first = record.first().map_or("", String::as_str);
+        if record.len() == 1 && first.is_empty() {
             // An empty line ends a block: what follows brings its own annotations.
             header = None;
             defaults.clear();
             continue;
         }
-        if record[0].starts_with('#') {
-            if record[0] == "#default" {
+        if first.starts_with('#') {
+            if first == "#default" {
                 defaults = record;
             }
             header = None;
@@ -170,6 +171,15 @@ mod tests {
             parse(&text),
             Err(CsvError::QueryFailed("panic: boom, really".into()))
         );
+    }
+
+    #[test]
+    fn every_truncation_of_an_answer_parses_or_errs_without_panicking() {
+        let text = format!("{TWO_BLOCKS},error,reference\r\n,\"x\",\r\n");
+        for (cut, _) in text.char_indices() {
+            let _ = parse(&text[..cut]);
+        }
+        assert_eq!(parse(&TWO_BLOCKS[..TWO_BLOCKS.len() - 2]).unwrap().len(), 3);
     }
 
     #[test]

@@ -212,6 +212,15 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_of_an_answer_errs_without_panicking() {
+        let body = r#"{"results":[{"statement_id":0,"series":[{"name":"m","tags":{"skill":"a"},"columns":["time","handle_count"],"values":[[5,2]]}]}]}"#;
+        for cut in 0..body.len() {
+            assert!(decode(&body[..cut]).is_err(), "{}", &body[..cut]);
+        }
+        assert_eq!(decode(body).unwrap().len(), 1);
+    }
+
+    #[test]
     fn a_truncated_answer_is_an_error() {
         let body = r#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","x"],
             "values":[[1,2]],"partial":true}]}]}"#;
