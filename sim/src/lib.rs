@@ -1,149 +1,146 @@
-//! `genesys-sim`: a local Genesys Cloud Platform API (the simulator is being built;
-//! this file fixes its public, in-process API so that other crates can code against it).
+//! `genesys-sim`: a faithful local Genesys Cloud Platform API for tests, demos and benchmarks.
+//!
+//! One base URL serves `POST /oauth/token` and the `/api/v2/...` endpoints a handle-time
+//! collector uses, over a seeded, deterministic org whose conversations every endpoint
+//! reads, so that aggregates, details and jobs agree. See the crate README for the rules.
+//!
+//! # Layout
+//!
+//! - [`config`]: [`SimConfig`], OAuth [`ClientConfig`]s and the [`Clock`].
+//! - `org`: skills and queues (seeded UUIDs, awkward names, deleted ones).
+//! - `generate`: the per-minute conversation generator and the "seen at now" view;
+//!   `model`: the detail documents it produces.
+//! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
+//!   `filter`: the `and`/`or` predicate filters of the queries.
+//! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
+//!   truncated response bodies; `router`: which endpoint answers; `reply`: answers and
+//!   platform errors; `auth`: OAuth, tokens, permissions, rate limit.
+//! - `api::{aggregates, details, jobs, routing}`: the endpoints.
+//! - [`faults`]: scripted and random fault injection, the request log's records.
+//! - [`contract`]: the validator of JSON documents against the SDK's models.
+//! - [`cli`]: the `genesys-sim` command line.
 
-use std::collections::BTreeMap;
+mod aggregate;
+mod api;
+mod auth;
+pub mod cli;
+pub mod config;
+pub mod contract;
+pub mod faults;
+mod filter;
+mod generate;
+mod model;
+mod org;
+mod reply;
+mod router;
+mod server;
+mod time;
+mod wire;
+
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
 
-/// Every permission the simulator knows; the default client has them all.
-pub const ALL_PERMISSIONS: [&str; 4] = [
-    "analytics:conversationAggregate:view",
-    "analytics:conversationDetail:view",
-    "routing:queue:view",
-    "routing:skillGroup:view",
-];
+pub use aggregate::{
+    GENERATED_METRICS, GroundTruth, Group, SUPPORTED_DIMENSIONS, Stats, TruthQuery,
+};
+pub use config::{ALL_PERMISSIONS, ClientConfig, Clock, ManualClock, SimConfig};
+pub use faults::{Endpoint, FaultKind, RandomFaults, RequestRecord};
+pub use org::Entity;
 
-/// An OAuth client the simulator accepts.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    /// `client_id`.
-    pub id: String,
-    /// `client_secret`.
-    pub secret: String,
-    /// Permissions granted to this client's tokens (see [`ALL_PERMISSIONS`]).
-    pub permissions: Vec<String>,
-}
+use server::{State, lock};
 
-/// Where the simulator's "now" comes from.
-#[derive(Debug, Clone, Default)]
-pub enum Clock {
-    /// The wall clock: conversations keep arriving as time passes.
-    #[default]
-    System,
-    /// A fixed instant, for reproducible tests.
-    Fixed(jiff::Timestamp),
-}
-
-/// How the simulated org and API behave.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Seed of the deterministic org (skills, queues, conversations).
-    pub seed: u64,
-    /// Accepted OAuth clients; default: `sim-client` / `sim-secret` with every permission.
-    pub clients: Vec<ClientConfig>,
-    /// `expires_in` of issued tokens.
-    pub token_lifetime: Duration,
-    /// Requests per minute allowed per token before 429.
-    pub requests_per_minute: u32,
-    /// How far back conversation history exists.
-    pub history: Duration,
-    /// Where "now" comes from.
-    pub clock: Clock,
-    /// Check every JSON body the simulator sends against the SDK models.
-    pub check_contract: bool,
-}
-
-/// The statistics of one metric in one bucket and group (milliseconds for `t*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stats {
-    /// Number of emissions.
-    pub count: u64,
-    /// Sum of values (ms for timers; equals `count` for `n*` metrics).
-    pub sum: i64,
-    /// Smallest value.
-    pub min: i64,
-    /// Largest value.
-    pub max: i64,
-}
-
-/// A ground-truth question: the aggregates query, in typed form.
-#[derive(Debug, Clone)]
-pub struct TruthQuery {
-    /// Interval start (inclusive).
-    pub start: jiff::Timestamp,
-    /// Interval end (exclusive).
-    pub end: jiff::Timestamp,
-    /// Bucket length.
-    pub granularity: Duration,
-    /// Genesys dimension names.
-    pub group_by: Vec<String>,
-    /// Genesys metric names.
-    pub metrics: Vec<String>,
-    /// `flattenMultivaluedDimensions`.
-    pub flatten: bool,
-}
-
-/// One group: dimension name → value, only for the dimensions that apply.
-pub type Group = BTreeMap<String, String>;
-
-/// The truth: (bucket start, group) → metric → stats; empty buckets and groups absent.
-pub type GroundTruth = BTreeMap<(jiff::Timestamp, Group), BTreeMap<String, Stats>>;
-
-/// A routing entity (skill or queue) of the simulated org.
-#[derive(Debug, Clone)]
-pub struct Entity {
-    /// UUID.
-    pub id: String,
-    /// Display name (awkward on purpose for some).
-    pub name: String,
-    /// `false` once deleted (still present in history).
-    pub active: bool,
-}
-
-/// A running simulator.
+/// A running simulator; it stops when dropped.
 #[derive(Debug)]
 pub struct Sim {
-    _private: (),
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
 }
 
-impl Default for SimConfig {
-    fn default() -> Self {
-        unimplemented!("the simulator is being built")
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
 impl Sim {
     /// Starts the simulator on `127.0.0.1:0`.
     pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
-        Sim::bind(
-            "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
-            config,
-        )
-        .await
+        Sim::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
     }
 
     /// Starts the simulator on `addr`.
-    pub async fn bind(_addr: SocketAddr, _config: SimConfig) -> std::io::Result<Sim> {
-        unimplemented!("the simulator is being built")
+    pub async fn bind(addr: SocketAddr, config: SimConfig) -> std::io::Result<Sim> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(config));
+        let task = tokio::spawn(server::serve(listener, state.clone()));
+        Ok(Sim { addr, state, task })
     }
 
     /// Base URL serving both `/oauth/token` and `/api/v2/...`, e.g. `http://127.0.0.1:41234`.
     pub fn base_url(&self) -> String {
-        unimplemented!("the simulator is being built")
+        format!("http://{}", self.addr)
+    }
+
+    /// The simulator's current "now".
+    pub fn now(&self) -> jiff::Timestamp {
+        self.state.config.clock.now()
     }
 
     /// The org's skills, deleted ones included.
     pub fn skills(&self) -> Vec<Entity> {
-        unimplemented!("the simulator is being built")
+        self.state.org.skills.iter().map(|s| s.entity()).collect()
     }
 
     /// The org's queues, deleted ones included.
     pub fn queues(&self) -> Vec<Entity> {
-        unimplemented!("the simulator is being built")
+        self.state.org.queues.iter().map(|q| q.entity()).collect()
     }
 
-    /// What the aggregates endpoint knows at the simulator's current "now".
-    pub fn ground_truth(&self, _query: &TruthQuery) -> GroundTruth {
-        unimplemented!("the simulator is being built")
+    /// What the aggregates endpoint knows at the simulator's current "now" (fixed-length
+    /// UTC buckets from `query.start`). With [`Clock::System`] "now" moves between a request
+    /// and this call: compare the two under a `Fixed` or `Manual` clock.
+    pub fn ground_truth(&self, query: &TruthQuery) -> GroundTruth {
+        let aggregation = aggregate::Aggregation::from(query);
+        let now = self.state.now_ms();
+        let conversations =
+            self.state
+                .generator
+                .emitting_into(aggregation.start, aggregation.end, now);
+        aggregate::aggregate(&conversations, &aggregation)
+    }
+
+    /// The next `times` requests to `endpoint` get `kind` (scripted faults come first,
+    /// in the order they were pushed).
+    pub fn push_fault(&self, endpoint: Endpoint, kind: FaultKind, times: usize) {
+        lock(&self.state.faults).push(endpoint, kind, times);
+    }
+
+    /// Turns the seeded random fault mode on (`Some`) or off (`None`).
+    pub fn set_random_faults(&self, random: Option<RandomFaults>) {
+        lock(&self.state.faults).set_random(random);
+    }
+
+    /// Removes every scripted fault and turns the random mode off.
+    pub fn clear_faults(&self) {
+        lock(&self.state.faults).clear();
+    }
+
+    /// The next `count` async details jobs end `FAILED` with `message`.
+    pub fn fail_next_jobs(&self, count: usize, message: &str) {
+        let mut jobs = lock(&self.state.jobs);
+        (0..count).for_each(|_| jobs.fail_next(message.to_owned()));
+    }
+
+    /// Every request handled so far (the latest 100 000 at most), oldest first.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        lock(&self.state.log).clone()
+    }
+
+    /// Every contract violation found in the bodies sent so far (needs
+    /// [`SimConfig::check_contract`]); empty when every body matched its SDK model.
+    pub fn contract_violations(&self) -> Vec<String> {
+        lock(&self.state.violations).clone()
     }
 }

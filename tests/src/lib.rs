@@ -1,8 +1,10 @@
-//! Support for the cross-component tests: real peers started on loopback, and a
-//! stand-in for the one peer that cannot run here.
+//! Support for the cross-component tests: real peers started on loopback or run as
+//! child processes, and a stand-in for the one peer that cannot run here.
 //!
 //! - [`influxdb`]: a throwaway InfluxDB 1.x server (Debian's `influxd`), started on a
 //!   free port with its own data directory and stopped when dropped.
+//! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
+//!   server (`flux/check/check.js` in node) and returns its diagnostics.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
 //!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
@@ -10,5 +12,6 @@
 //! A test that needs a peer fails when the peer is missing; the project's test
 //! command (`scripts/test`) installs every peer first.
 
+pub mod flux;
 pub mod influxdb;
 pub mod telegraf;
