@@ -34,8 +34,21 @@ pub(crate) async fn flux_sidecar(standin: &StandIn, extra: &str) -> Running {
     .await
 }
 
-/// Keeps every script the tests sent, one file each, for the Flux language server.
-fn record_scripts(test: &str, scripts: &[String]) {
+/// Checks every script the tests sent with the Flux language server, and keeps
+/// them, one file each, for a look by hand.
+fn check_and_record_scripts(test: &str, scripts: &[String]) {
+    assert!(!scripts.is_empty());
+    let names: Vec<String> = (0..scripts.len())
+        .map(|i| format!("{test}/{i:03}.flux"))
+        .collect();
+    let named: Vec<(&str, &str)> = names
+        .iter()
+        .map(String::as_str)
+        .zip(scripts.iter().map(String::as_str))
+        .collect();
+    if let Err(error) = genesys_aht_tests::flux::check_texts(&named) {
+        panic!("the Flux language server refused a script the sidecar sent: {error}");
+    }
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("flux-sent")
         .join(test);
@@ -58,7 +71,7 @@ async fn flux_answers_match_the_points_and_the_influxql_backend() {
     let influxql_bodies = check_cases(&influxql).await;
     assert_eq!(flux_bodies, influxql_bodies);
 
-    record_scripts("answers", &standin.scripts());
+    check_and_record_scripts("answers", &standin.scripts());
     flux.stop().await;
     influxql.stop().await;
 }
@@ -75,7 +88,7 @@ async fn flux_hostile_values_never_give_other_data_or_a_5xx() {
             .any(|s| s.contains(r#"r["skill"] == "\x24{skill}""#)),
         "no escaped ${{ in the scripts"
     );
-    record_scripts("hostile", &scripts);
+    check_and_record_scripts("hostile", &scripts);
     flux.stop().await;
 }
 
