@@ -28,15 +28,11 @@ fn aht_query(start_ns: i64, end_ns: i64, extra: &[(&str, &str)]) -> String {
     format!("/metrics/aht?{}", query(&pairs))
 }
 
-/// The raw points in the raw bucket; the hourly bucket holds the roll-up of the
-/// first three hours only, so an answer read from it is recognisable.
+/// The raw points in the raw bucket; the roll-up buckets hold less (see
+/// `hourly_bucket`, `daily_bucket`), so an answer read from them is recognisable.
 pub(crate) fn cases() -> Vec<Case> {
     let raw = points();
     let six_h = T0_NS + 6 * HOUR_NS;
-    let rolled: Vec<TestPoint> = hourly_rollup(&raw)
-        .into_iter()
-        .filter(|p| p.ts_ns < T0_NS + 3 * HOUR_NS)
-        .collect();
     let two_skills = Filter {
         skills: vec!["a,b", "O'Brien \"Q\""],
         ..Filter::default()
@@ -103,7 +99,21 @@ pub(crate) fn cases() -> Vec<Case> {
         Case {
             name: "1h reads the hourly bucket",
             query: aht_query(T0_NS, six_h, &[("interval", "1h")]),
-            want: expected(&rolled, T0_NS, six_h, HOUR_NS, &Filter::default()),
+            want: expected(&hourly_bucket(), T0_NS, six_h, HOUR_NS, &Filter::default()),
+        },
+        Case {
+            name: "1d reads the daily bucket",
+            query: aht_query(T0_NS, six_h, &[("interval", "1d"), ("skill", "Billing")]),
+            want: expected(
+                &daily_bucket(),
+                T0_NS,
+                T0_NS + DAY_NS,
+                DAY_NS,
+                &Filter {
+                    skills: vec!["Billing"],
+                    ..Filter::default()
+                },
+            ),
         },
         Case {
             name: "a range without data",

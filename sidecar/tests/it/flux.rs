@@ -13,14 +13,10 @@ use crate::support::*;
 
 /// A stand-in holding the same buckets as `loaded_influxdb`.
 pub(crate) async fn standin() -> StandIn {
-    let raw = points();
-    let hourly = hourly_rollup(&raw)
-        .into_iter()
-        .filter(|p| p.ts_ns < T0_NS + 3 * HOUR_NS)
-        .collect();
     StandIn::start(BTreeMap::from([
-        ("genesys".to_string(), raw),
-        ("genesys_1h".to_string(), hourly),
+        ("genesys".to_string(), points()),
+        ("genesys_1h".to_string(), hourly_bucket()),
+        ("genesys_1d".to_string(), daily_bucket()),
     ]))
     .await
 }
@@ -28,7 +24,7 @@ pub(crate) async fn standin() -> StandIn {
 pub(crate) async fn flux_sidecar(standin: &StandIn, extra: &str) -> Running {
     sidecar(&format!(
         "[influx]\nbackend = \"flux\"\nurl = \"{}\"\ntoken = \"{TOKEN}\"\norg = \"{ORG}\"\n\
-         bucket = \"genesys\"\nbucket_1h = \"genesys_1h\"\n{extra}",
+         bucket = \"genesys\"\nbucket_1h = \"genesys_1h\"\nbucket_1d = \"genesys_1d\"\n{extra}",
         standin.url
     ))
     .await

@@ -6,35 +6,36 @@ use genesys_aht_tests::influxdb::InfluxDb;
 use crate::cases::{check_cases, check_hostile, check_skills};
 use crate::support::*;
 
-/// A real InfluxDB holding the test points in `test` and the roll-up of their
-/// first three hours in `test_1h`.
+/// A real InfluxDB holding the test points in `test` and the roll-ups in `test_1h`
+/// and `test_1d`.
 pub(crate) async fn loaded_influxdb() -> InfluxDb {
     let influx = InfluxDb::start().await.unwrap();
     let raw = points();
     influx.write(&line_protocol(&raw)).await.unwrap();
-    influx.query_post("CREATE DATABASE test_1h").await.unwrap();
-    let hourly: Vec<TestPoint> = hourly_rollup(&raw)
-        .into_iter()
-        .filter(|p| p.ts_ns < T0_NS + 3 * HOUR_NS)
-        .collect();
-    let response = reqwest::Client::new()
-        .post(format!("{}/write?db=test_1h&precision=ns", influx.url))
-        .body(line_protocol(&hourly))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status().as_u16(),
-        204,
-        "{}",
-        response.text().await.unwrap()
-    );
+    for (db, points) in [("test_1h", hourly_bucket()), ("test_1d", daily_bucket())] {
+        influx
+            .query_post(&format!("CREATE DATABASE {db}"))
+            .await
+            .unwrap();
+        let response = reqwest::Client::new()
+            .post(format!("{}/write?db={db}&precision=ns", influx.url))
+            .body(line_protocol(&points))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            204,
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
     influx
 }
 
 pub(crate) async fn influxql_sidecar(influx: &InfluxDb) -> Running {
     sidecar(&format!(
-        "[influx]\nbackend = \"influxql\"\nurl = \"{}\"\nbucket = \"test\"\nbucket_1h = \"test_1h\"\n",
+        "[influx]\nbackend = \"influxql\"\nurl = \"{}\"\nbucket = \"test\"\nbucket_1h = \"test_1h\"\nbucket_1d = \"test_1d\"\n",
         influx.url
     ))
     .await

@@ -89,14 +89,16 @@ pub(crate) fn line_protocol(points: &[TestPoint]) -> String {
     String::from_utf8(genesys_aht_contract::encode_batch(&contract).unwrap()).unwrap()
 }
 
-/// What the Flux tasks write to the hourly bucket: sums per hour and group,
-/// stamped at the hour's start.
-pub(crate) fn hourly_rollup(points: &[TestPoint]) -> Vec<TestPoint> {
+pub(crate) const DAY_NS: i64 = 24 * HOUR_NS;
+
+/// What the Flux tasks write to a roll-up bucket: sums per period and group,
+/// stamped at the period's start.
+pub(crate) fn rollup(points: &[TestPoint], period_ns: i64) -> Vec<TestPoint> {
     let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
     for p in points {
-        let hour = p.ts_ns.div_euclid(HOUR_NS) * HOUR_NS;
+        let start = p.ts_ns.div_euclid(period_ns) * period_ns;
         let entry = sums
-            .entry((hour, p.skill, p.queue, p.media_type))
+            .entry((start, p.skill, p.queue, p.media_type))
             .or_default();
         entry.0 += p.count;
         entry.1 += p.sum_ms;
@@ -113,6 +115,25 @@ pub(crate) fn hourly_rollup(points: &[TestPoint]) -> Vec<TestPoint> {
             },
         )
         .collect()
+}
+
+/// The hourly bucket: the roll-up of the first three hours only, so an answer read
+/// from it differs from one read from the raw bucket.
+pub(crate) fn hourly_bucket() -> Vec<TestPoint> {
+    let first_hours: Vec<TestPoint> = points()
+        .into_iter()
+        .filter(|p| p.ts_ns < T0_NS + 3 * HOUR_NS)
+        .collect();
+    rollup(&first_hours, HOUR_NS)
+}
+
+/// The daily bucket: the roll-up of the first two hours only (differs from both).
+pub(crate) fn daily_bucket() -> Vec<TestPoint> {
+    let first_hours: Vec<TestPoint> = points()
+        .into_iter()
+        .filter(|p| p.ts_ns < T0_NS + 2 * HOUR_NS)
+        .collect();
+    rollup(&first_hours, DAY_NS)
 }
 
 /// A request's filters, as the tests state them.
