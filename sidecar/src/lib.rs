@@ -1,1 +1,36 @@
-//! The genesys-aht query sidecar (placeholder).
+//! `genesys-aht-sidecar`: `GET /metrics/aht` over InfluxDB, for dashboards.
+//!
+//! A request is validated and normalised, mapped to a query in the configured
+//! language against the right bucket, answered from a cache or InfluxDB, and turned
+//! into weighted averages (`sum(handle_sum_ms) / sum(handle_count)`).
+//!
+//! - [`config`]: `sidecar.toml` as documented serde structs; `${VAR}` expansion; secrets.
+//! - [`request`]: query-string parameters → a validated, normalised request.
+//! - [`backend`]: bucket choice, the query for the configured language, the HTTP call,
+//!   and upstream failures.
+//! - [`influxql`]: InfluxQL statements with bound parameters and the `/query` JSON.
+//! - [`flux`]: Flux scripts with escaped literals, and their rows.
+//! - [`csv`]: InfluxDB 2.x annotated CSV, including errors sent mid-stream.
+//! - [`answer`]: sums per window and group → the JSON answer.
+//! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
+//! - [`metrics`]: Prometheus-format self metrics.
+//! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
+//! - [`server`]: CORS, request counting, binding, graceful shutdown.
+
+pub mod answer;
+pub mod auth;
+pub mod backend;
+pub mod cache;
+pub mod config;
+pub mod csv;
+pub mod error;
+pub mod flux;
+pub mod influxql;
+pub mod metrics;
+pub mod request;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+pub use config::Config;
+pub use server::{Running, run, shutdown_signal, start};

@@ -1,1 +1,47 @@
-fn main() {}
+//! `genesys-aht-sidecar --config sidecar.toml`
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use genesys_aht_sidecar::{Config, run, shutdown_signal};
+
+/// Answers `GET /metrics/aht` from InfluxDB for dashboards.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// Path of the TOML configuration.
+    #[arg(long, default_value = "sidecar.toml")]
+    config: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match serve().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One readable message (with its causes), not a backtrace.
+            eprintln!("genesys-aht-sidecar: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config).with_context(|| format!("config {}", cli.config))?;
+    run(&config, shutdown_signal(), |addr| {
+        // The first stdout line tells scripts and tests where to connect.
+        let _ = writeln!(std::io::stdout(), "http://{addr}");
+        tracing::info!("listening on http://{addr}");
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! What both backends produce (sums per window and group) and the JSON the sidecar answers.
+
+use std::collections::BTreeMap;
+
+use genesys_aht_contract::names::tags;
+use salvo::oapi::ToSchema;
+use serde::Serialize;
+
+use crate::request::rfc3339;
+
+/// The tags an answer is grouped by: the contract's name tags (IDs are left out,
+/// they would split a skill renamed in Genesys into two groups).
+pub const GROUP_TAGS: [&str; 4] = [tags::SKILL, tags::QUEUE, tags::MEDIA_TYPE, tags::DIRECTION];
+
+/// One window of one group, as a backend read it: sums, not averages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSums {
+    /// Window start, nanoseconds since the epoch.
+    pub start_ns: i64,
+    /// Group tag → value; absent or empty tags are left out.
+    pub group: BTreeMap<String, String>,
+    /// `sum(handle_sum_ms)`; `None` when no point in the window had the field.
+    pub handle_sum_ms: Option<f64>,
+    /// `sum(handle_count)`; `None` when no point in the window had the field.
+    pub handle_count: Option<f64>,
+}
+
+/// The body of `GET /metrics/aht`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AhtAnswer {
+    /// One entry per (window, group) that has data, ordered by time, then skill,
+    /// queue, media type, direction.
+    pub data: Vec<AhtWindow>,
+}
+
+/// Weighted average handle time of one window and group.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AhtWindow {
+    /// Window start (RFC 3339, UTC).
+    pub timestamp: String,
+    /// Requested skill name; `null` when the data is not grouped by skill.
+    pub skill: Option<String>,
+    /// `sum(handle_sum_ms) / sum(handle_count) / 1000`, in seconds; `null` when no
+    /// conversation was handled in the window (`conversation_count` is 0).
+    pub avg_handle_time: Option<f64>,
+    /// Handled conversations: `sum(handle_count)`.
+    pub conversation_count: i64,
+    /// Total handle time in milliseconds: `sum(handle_sum_ms)`, for re-weighting.
+    pub handle_sum_ms: i64,
+    /// Queue name, when the data is grouped by queue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// Media type, when the data is grouped by media type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Direction, when the data is grouped by direction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+}
+
+/// The body of `GET /skills`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkillsAnswer {
+    /// Skill names with data in the range, sorted.
+    pub data: Vec<String>,
+}
+
+impl AhtWindow {
+    /// The weighted average from a window's sums; the average is computed here, never
+    /// by the database (InfluxQL answers `x / 0` with 0, which would read as a 0 s AHT).
+    pub fn from_sums(sums: WindowSums) -> AhtWindow {
+        let count = sums.handle_count.unwrap_or(0.0).round() as i64;
+        let sum_ms = sums.handle_sum_ms.unwrap_or(0.0).round() as i64;
+        let avg_handle_time = (count > 0).then(|| sum_ms as f64 / count as f64 / 1000.0);
+        let mut group = sums.group;
+        AhtWindow {
+            timestamp: rfc3339(sums.start_ns),
+            skill: group.remove(tags::SKILL),
+            avg_handle_time,
+            conversation_count: count,
+            handle_sum_ms: sum_ms,
+            queue: group.remove(tags::QUEUE),
+            media_type: group.remove(tags::MEDIA_TYPE),
+            direction: group.remove(tags::DIRECTION),
+        }
+    }
+}
+
+/// Turns a backend's windows into the answer, in a fixed order whatever the backend.
+pub fn aht_answer(windows: Vec<WindowSums>) -> AhtAnswer {
+    let mut windows: Vec<WindowSums> = windows
+        .into_iter()
+        .filter(|w| w.handle_count.is_some() || w.handle_sum_ms.is_some())
+        .collect();
+    windows.sort_by(|a, b| {
+        a.start_ns
+            .cmp(&b.start_ns)
+            .then_with(|| group_order(a).cmp(&group_order(b)))
+    });
+    AhtAnswer {
+        data: windows.into_iter().map(AhtWindow::from_sums).collect(),
+    }
+}
+
+fn group_order(w: &WindowSums) -> [Option<&String>; 4] {
+    GROUP_TAGS.map(|tag| w.group.get(tag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sums(start_ns: i64, skill: &str, sum: Option<f64>, count: Option<f64>) -> WindowSums {
+        WindowSums {
+            start_ns,
+            group: BTreeMap::from([("skill".to_string(), skill.to_string())]),
+            handle_sum_ms: sum,
+            handle_count: count,
+        }
+    }
+
+    #[test]
+    fn the_average_is_weighted_and_zero_counts_give_null() {
+        let w = AhtWindow::from_sums(sums(0, "a", Some(901_500.0), Some(3.0)));
+        assert_eq!(w.avg_handle_time, Some(300.5));
+        assert_eq!(w.conversation_count, 3);
+        assert_eq!(w.timestamp, "1970-01-01T00:00:00Z");
+        let none = AhtWindow::from_sums(sums(0, "a", Some(0.0), Some(0.0)));
+        assert_eq!(none.avg_handle_time, None);
+        assert_eq!(none.conversation_count, 0);
+    }
+
+    #[test]
+    fn windows_without_either_sum_are_dropped_and_the_rest_ordered() {
+        let answer = aht_answer(vec![
+            sums(2, "b", Some(1.0), Some(1.0)),
+            sums(1, "z", None, None),
+            sums(2, "a", Some(1.0), Some(1.0)),
+            sums(1, "c", Some(1.0), Some(1.0)),
+        ]);
+        let order: Vec<_> = answer
+            .data
+            .iter()
+            .map(|w| w.skill.clone().unwrap())
+            .collect();
+        assert_eq!(order, ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn absent_tags_are_left_out_of_the_json() {
+        let json =
+            serde_json::to_value(AhtWindow::from_sums(sums(0, "a", Some(1.0), Some(1.0)))).unwrap();
+        assert!(json.get("queue").is_none());
+        assert_eq!(json["skill"], "a");
+    }
+}

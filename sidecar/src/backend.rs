@@ -1,0 +1,324 @@
+//! The InfluxDB the sidecar reads: which bucket answers a request, the query for
+//! it in the configured language, and the HTTP call.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use genesys_aht_contract::names::{HANDLE_METRIC, count_field, sum_ms_field};
+use serde_json::json;
+
+use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
+use crate::config::{BackendKind, InfluxConfig, Secret};
+use crate::request::{AhtRequest, SkillsRequest};
+use crate::{flux, influxql};
+
+/// `handle_sum_ms` and `handle_count`, as the contract spells them.
+pub fn fields() -> (String, String) {
+    (sum_ms_field(HANDLE_METRIC), count_field(HANDLE_METRIC))
+}
+
+/// A row as either backend reads it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row {
+    /// Window start, nanoseconds.
+    pub time_ns: Option<i64>,
+    /// Group tags with a value.
+    pub tags: BTreeMap<String, String>,
+    /// Numeric columns with a value.
+    pub values: BTreeMap<String, f64>,
+}
+
+/// Why InfluxDB gave no usable answer; each maps to one HTTP status.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    /// Connection refused, reset, DNS: 503.
+    #[error("InfluxDB is unreachable: {0}")]
+    Unreachable(String),
+    /// No complete answer within `influx.timeout`: 504.
+    #[error("InfluxDB did not answer within {0:?}")]
+    Timeout(Duration),
+    /// An HTTP error status: 502.
+    #[error("InfluxDB answered HTTP {status}: {message}")]
+    Status {
+        /// The status InfluxDB sent.
+        status: u16,
+        /// Its body, shortened.
+        message: String,
+    },
+    /// The query failed inside a 200 (InfluxQL statement error, Flux error table): 502.
+    #[error("InfluxDB could not run the query: {0}")]
+    Query(String),
+    /// An answer that is not what the API documents: 502.
+    #[error("InfluxDB's answer could not be read: {0}")]
+    Decode(String),
+}
+
+/// A query ready to send; its text is also the cache key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    /// InfluxQL over `/query`.
+    InfluxQl(influxql::Statement),
+    /// Flux over `/api/v2/query`.
+    Flux(String),
+}
+
+impl Query {
+    /// The normalised query itself: equal keys mean equal answers.
+    pub fn cache_key(&self) -> String {
+        match self {
+            Query::InfluxQl(s) => format!(
+                "influxql\n{}\n{}\n{}",
+                s.db,
+                s.q,
+                serde_json::Value::Object(s.params.clone())
+            ),
+            Query::Flux(text) => format!("flux\n{text}"),
+        }
+    }
+}
+
+/// The configured InfluxDB and one HTTP client for it.
+#[derive(Debug)]
+pub struct Backend {
+    kind: BackendKind,
+    url: String,
+    token: Option<Secret>,
+    org: String,
+    bucket: String,
+    bucket_1h: Option<String>,
+    bucket_1d: Option<String>,
+    measurement: String,
+    timeout: Duration,
+    http: reqwest::Client,
+}
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 86_400;
+/// Upstream error bodies are shortened to this many characters in answers and logs.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+impl Backend {
+    /// A backend for `[influx]`.
+    pub fn new(config: &InfluxConfig) -> Result<Backend, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .build()?;
+        Ok(Backend {
+            kind: config.backend,
+            url: config.url.trim_end_matches('/').to_owned(),
+            token: config.token.clone(),
+            org: config.org.clone().unwrap_or_default(),
+            bucket: config.bucket.clone(),
+            bucket_1h: config.bucket_1h.clone(),
+            bucket_1d: config.bucket_1d.clone(),
+            measurement: config.measurement.clone(),
+            timeout: config.timeout,
+            http,
+        })
+    }
+
+    /// The bucket for an interval: the daily roll-up for whole days, the hourly one
+    /// for whole hours, when configured; the raw bucket otherwise.
+    pub fn bucket_for(&self, interval_s: u64) -> &str {
+        match (&self.bucket_1d, &self.bucket_1h) {
+            (Some(daily), _) if interval_s.is_multiple_of(DAY) => daily,
+            (_, Some(hourly)) if interval_s.is_multiple_of(HOUR) => hourly,
+            _ => &self.bucket,
+        }
+    }
+
+    /// The query answering `GET /metrics/aht`.
+    pub fn aht_query(&self, req: &AhtRequest) -> Query {
+        let bucket = self.bucket_for(req.interval_s);
+        match self.kind {
+            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, bucket, &self.measurement)),
+            BackendKind::Flux => Query::Flux(flux::aht(req, bucket, &self.measurement)),
+        }
+    }
+
+    /// The query answering `GET /skills` (always the raw bucket: it has every skill).
+    pub fn skills_query(&self, req: &SkillsRequest) -> Query {
+        match self.kind {
+            BackendKind::Influxql => {
+                Query::InfluxQl(influxql::skills(req, &self.bucket, &self.measurement))
+            }
+            BackendKind::Flux => Query::Flux(flux::skills(req, &self.bucket, &self.measurement)),
+        }
+    }
+
+    /// Runs an AHT query; returns the answer and the upstream latency.
+    pub async fn aht(&self, query: &Query) -> Result<(AhtAnswer, Duration), UpstreamError> {
+        let (rows, took) = self.rows(query).await?;
+        let (sum_ms, count) = fields();
+        let windows = rows
+            .into_iter()
+            .filter_map(|mut row| {
+                Some(WindowSums {
+                    start_ns: row.time_ns?,
+                    handle_sum_ms: row.values.remove(&sum_ms),
+                    handle_count: row.values.remove(&count),
+                    group: row.tags,
+                })
+            })
+            .collect();
+        Ok((aht_answer(windows), took))
+    }
+
+    /// Runs a skills query; returns the answer and the upstream latency.
+    pub async fn skills(&self, query: &Query) -> Result<(SkillsAnswer, Duration), UpstreamError> {
+        let (rows, took) = self.rows(query).await?;
+        let mut data: Vec<String> = rows
+            .into_iter()
+            .filter_map(|mut row| row.tags.remove(genesys_aht_contract::names::tags::SKILL))
+            .collect();
+        data.sort();
+        data.dedup();
+        Ok((SkillsAnswer { data }, took))
+    }
+
+    /// `GET /ping` (204 on 1.x/2.x, 200 on 3.x): is InfluxDB there?
+    pub async fn ping(&self) -> Result<(), UpstreamError> {
+        let response = self
+            .with_token(self.http.get(format!("{}/ping", self.url)))
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        check_status(response).await.map(drop)
+    }
+
+    async fn rows(&self, query: &Query) -> Result<(Vec<Row>, Duration), UpstreamError> {
+        let started = Instant::now();
+        let body = self.send(query).await?;
+        let rows = match query {
+            Query::InfluxQl(_) => influxql::decode(&body).map_err(|e| match e {
+                influxql::DecodeError::Statement(m) => UpstreamError::Query(shorten(&m)),
+                other => UpstreamError::Decode(shorten(&other.to_string())),
+            }),
+            Query::Flux(_) => flux::decode(&body).map_err(|e| match e {
+                crate::csv::CsvError::QueryFailed(m) => UpstreamError::Query(shorten(&m)),
+                other => UpstreamError::Decode(shorten(&other.to_string())),
+            }),
+        }?;
+        Ok((rows, started.elapsed()))
+    }
+
+    async fn send(&self, query: &Query) -> Result<String, UpstreamError> {
+        let request = match query {
+            // POST keeps the statement out of URLs and logs; SELECT is allowed over POST.
+            Query::InfluxQl(s) => self.http.post(format!("{}/query", self.url)).form(&[
+                ("db", s.db.as_str()),
+                ("q", s.q.as_str()),
+                (
+                    "params",
+                    &serde_json::Value::Object(s.params.clone()).to_string(),
+                ),
+                ("epoch", "ns"),
+            ]),
+            Query::Flux(text) => self
+                .http
+                .post(format!("{}/api/v2/query", self.url))
+                .query(&[("org", self.org.as_str())])
+                .json(&json!({
+                    "query": text,
+                    "type": "flux",
+                    "dialect": {
+                        "header": true,
+                        "delimiter": ",",
+                        "annotations": ["group", "datatype", "default"],
+                        "commentPrefix": "#",
+                        "dateTimeFormat": "RFC3339",
+                    },
+                })),
+        };
+        let response = self
+            .with_token(request)
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let response = check_status(response).await?;
+        response.text().await.map_err(|e| self.transport(e))
+    }
+
+    fn with_token(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(token) => request.header("Authorization", format!("Token {}", token.expose())),
+            None => request,
+        }
+    }
+
+    fn transport(&self, error: reqwest::Error) -> UpstreamError {
+        if error.is_timeout() {
+            UpstreamError::Timeout(self.timeout)
+        } else if error.is_connect() || error.is_request() {
+            UpstreamError::Unreachable(shorten(&chain(&error.without_url())))
+        } else {
+            UpstreamError::Decode(shorten(&chain(&error.without_url())))
+        }
+    }
+}
+
+async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, UpstreamError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(UpstreamError::Status {
+        status: status.as_u16(),
+        message: shorten(&body),
+    })
+}
+
+/// An error and its causes on one line (reqwest hides the interesting part in the source).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn shorten(text: &str) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn backend(extra: &str) -> Backend {
+        let text = format!(
+            "[influx]\nbackend = \"influxql\"\nurl = \"http://127.0.0.1:1\"\nbucket = \"raw\"\n{extra}"
+        );
+        Backend::new(&Config::parse(&text).unwrap().influx).unwrap()
+    }
+
+    #[test]
+    fn rolled_up_buckets_answer_whole_hours_and_days() {
+        let b = backend("bucket_1h = \"hourly\"\nbucket_1d = \"daily\"\n");
+        assert_eq!(b.bucket_for(900), "raw");
+        assert_eq!(b.bucket_for(3600), "hourly");
+        assert_eq!(b.bucket_for(7200), "hourly");
+        assert_eq!(b.bucket_for(5400), "raw");
+        assert_eq!(b.bucket_for(86_400), "daily");
+        let only_hourly = backend("bucket_1h = \"hourly\"\n");
+        assert_eq!(only_hourly.bucket_for(86_400), "hourly");
+        assert_eq!(backend("").bucket_for(86_400), "raw");
+    }
+
+    #[test]
+    fn long_messages_are_shortened() {
+        let long = "é".repeat(1000);
+        assert_eq!(shorten(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(shorten(" short "), "short");
+    }
+}

@@ -1,0 +1,325 @@
+//! `sidecar.toml`: documented serde structs, `${VAR}` expansion, redacted secrets.
+//!
+//! Every string value may hold `${NAME}` references to environment variables; they
+//! are expanded while the value is read, so a parse error points at the line in the
+//! file (showing `${NAME}`, never the secret it expands to).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+mod values;
+
+pub use values::{Secret, expand_env, parse_byte_size};
+use values::{byte_size, duration, env_opt_string, env_string};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// TOML syntax, an unknown key, or a value of the wrong shape (the message names the key).
+    #[error(transparent)]
+    Parse(#[from] toml::de::Error),
+    /// Values that parse but do not make sense together.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The dotted key, e.g. `influx.org`.
+        key: &'static str,
+        /// What was expected.
+        reason: String,
+    },
+}
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    #[serde(default = "default_listen", deserialize_with = "env_string")]
+    pub listen: String,
+    /// Where the data is and how to ask for it.
+    pub influx: InfluxConfig,
+    /// The answer cache.
+    #[serde(default)]
+    pub cache: CacheConfig,
+    /// Authentication and CORS.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// Bounds on what one request may ask for.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// Which query language and endpoint the sidecar speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Flux over `POST /api/v2/query` (InfluxDB 2.x, Cloud).
+    Flux,
+    /// InfluxQL over `/query` (InfluxDB 1.8+, 2.x through DBRP, 3.x).
+    Influxql,
+}
+
+/// `[influx]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfluxConfig {
+    /// `flux` or `influxql`.
+    pub backend: BackendKind,
+    /// Base URL, e.g. `http://127.0.0.1:8086`.
+    #[serde(deserialize_with = "env_string")]
+    pub url: String,
+    /// Sent as `Authorization: Token <token>`; optional for an InfluxDB 1.x without auth.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// Organisation name or ID (Flux only, required there).
+    #[serde(default, deserialize_with = "env_opt_string")]
+    pub org: Option<String>,
+    /// The raw bucket (InfluxQL: the database).
+    #[serde(deserialize_with = "env_string")]
+    pub bucket: String,
+    /// Hourly roll-up written by the Flux tasks; answers intervals that are whole hours.
+    #[serde(default, deserialize_with = "env_opt_string")]
+    pub bucket_1h: Option<String>,
+    /// Daily roll-up written by the Flux tasks; answers intervals that are whole days.
+    #[serde(default, deserialize_with = "env_opt_string")]
+    pub bucket_1d: Option<String>,
+    /// The measurement the plugin writes.
+    #[serde(default = "default_measurement", deserialize_with = "env_string")]
+    pub measurement: String,
+    /// Time limit for one upstream query, from connect to the last byte (e.g. `10s`).
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+}
+
+/// `[cache]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Lifetime of an answer whose range reaches into the late-data horizon.
+    #[serde(default = "default_ttl", deserialize_with = "duration")]
+    pub ttl: Duration,
+    /// Lifetime of an answer whose range ended before the late-data horizon.
+    #[serde(default = "default_immutable_ttl", deserialize_with = "duration")]
+    pub immutable_ttl: Duration,
+    /// How far back data may still change (plugin `lookback` plus roll-up lag).
+    #[serde(default = "default_horizon", deserialize_with = "duration")]
+    pub late_data_horizon: Duration,
+    /// Upper bound on the cached answers' size (keys plus JSON bodies), e.g. `64MiB`.
+    #[serde(default = "default_max_bytes", deserialize_with = "byte_size")]
+    pub max_bytes: u64,
+}
+
+/// `[http]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// When set, `/metrics/aht` and `/skills` need `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    /// Origins allowed by CORS (`["*"]` for any); empty: no CORS headers.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Longest `end_date - start_date` accepted.
+    #[serde(default = "default_max_range", deserialize_with = "duration")]
+    pub max_range: Duration,
+    /// Most windows one answer may have per group (range / interval).
+    #[serde(default = "default_max_points")]
+    pub max_points: u64,
+    /// Most `skill` values in one request.
+    #[serde(default = "default_max_skills")]
+    pub max_skills: usize,
+    /// Longest accepted `skill`, `queue` or `media_type` value, in characters.
+    #[serde(default = "default_max_value_chars")]
+    pub max_value_chars: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            ttl: default_ttl(),
+            immutable_ttl: default_immutable_ttl(),
+            late_data_horizon: default_horizon(),
+            max_bytes: default_max_bytes(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_range: default_max_range(),
+            max_points: default_max_points(),
+            max_skills: default_max_skills(),
+            max_value_chars: default_max_value_chars(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_measurement() -> String {
+    genesys_aht_contract::MEASUREMENT.into()
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_ttl() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_immutable_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_horizon() -> Duration {
+    Duration::from_secs(3 * 3600)
+}
+fn default_max_bytes() -> u64 {
+    64 << 20
+}
+fn default_max_range() -> Duration {
+    Duration::from_secs(400 * 86_400)
+}
+fn default_max_points() -> u64 {
+    5_000
+}
+fn default_max_skills() -> usize {
+    100
+}
+fn default_max_value_chars() -> usize {
+    256
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &str) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Parses and checks config text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.into(),
+            })
+        };
+        if self.influx.backend == BackendKind::Flux && self.influx.org.is_none() {
+            return invalid("influx.org", "required when influx.backend = \"flux\"");
+        }
+        if !(self.influx.url.starts_with("http://") || self.influx.url.starts_with("https://")) {
+            return invalid("influx.url", "expected an http:// or https:// URL");
+        }
+        if self.influx.timeout.is_zero() {
+            return invalid("influx.timeout", "expected a duration above zero");
+        }
+        for origin in &self.http.cors_origins {
+            let valid = !origin.is_empty() && origin.bytes().all(|b| (0x21..0x7f).contains(&b));
+            if !valid {
+                return invalid(
+                    "http.cors_origins",
+                    "expected \"*\" or origins like \"https://grafana.example.com\"",
+                );
+            }
+        }
+        if self.limits.max_points == 0 || self.limits.max_skills == 0 {
+            return invalid("limits", "max_points and max_skills must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[influx]
+backend = "influxql"
+url = "http://127.0.0.1:8086"
+bucket = "genesys"
+"#;
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let c = Config::parse(MINIMAL).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.influx.measurement, "genesys_conversation");
+        assert_eq!(c.cache.max_bytes, 64 << 20);
+        assert_eq!(c.cache.ttl, Duration::from_secs(30));
+        assert!(c.http.bearer_token.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse(&format!("{MINIMAL}bukket = \"x\"\n")).unwrap_err();
+        assert!(err.to_string().contains("bukket"), "{err}");
+    }
+
+    #[test]
+    fn bad_durations_and_sizes_say_what_was_expected() {
+        let text = format!("{MINIMAL}[cache]\nttl = \"soon\"\n");
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(
+            err.contains("ttl") && err.contains("expected a duration"),
+            "{err}"
+        );
+        let text = format!("{MINIMAL}[cache]\nmax_bytes = \"lots\"\n");
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("max_bytes") && err.contains("64MiB"), "{err}");
+    }
+
+    #[test]
+    fn flux_needs_an_org() {
+        let text = MINIMAL.replace("influxql", "flux");
+        let err = Config::parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("influx.org:"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let text = format!("{MINIMAL}token = \"hunter2\"\n[http]\nbearer_token = \"opensesame\"\n");
+        let c = Config::parse(&text).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("opensesame"),
+            "{shown}"
+        );
+        assert_eq!(c.influx.token.unwrap().expose(), "hunter2");
+    }
+
+    #[test]
+    fn the_example_file_parses_with_its_documented_defaults() {
+        let text = include_str!("../sidecar.toml.example").replace("${INFLUX_TOKEN}", "t");
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.influx.backend, BackendKind::Flux);
+        assert_eq!(c.http.cors_origins, ["*"]);
+        assert_eq!(c.limits.max_range, Duration::from_secs(400 * 86_400));
+        assert_eq!(c.cache.late_data_horizon, Duration::from_secs(3 * 3600));
+        assert!(text.contains("# max_range = \"400days\""));
+        assert!(text.contains("# late_data_horizon = \"3h\""));
+    }
+}

@@ -1,0 +1,99 @@
+//! The one shape of every error answer: `{"error": "<code>", "reason": "<text>"}`.
+
+use salvo::http::StatusCode;
+use salvo::oapi::ToSchema;
+use salvo::prelude::{Json, Response};
+use serde::Serialize;
+
+use crate::backend::UpstreamError;
+use crate::request::Invalid;
+
+/// The JSON body of an error answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `invalid_request`, `unauthorized`, `not_found`,
+    /// `method_not_allowed`, `upstream_error`, `upstream_unavailable`,
+    /// `upstream_timeout`, `internal`.
+    pub error: &'static str,
+    /// What went wrong, for a human.
+    pub reason: String,
+}
+
+/// An error answer: status and body.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, reason: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody {
+                error,
+                reason: reason.into(),
+            },
+        }
+    }
+
+    /// 400 for a request the sidecar refuses.
+    pub fn bad_request(invalid: Invalid) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", invalid.0)
+    }
+
+    /// 401 for a missing or wrong bearer token.
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "expected the header Authorization: Bearer <token> with the configured token",
+        )
+    }
+
+    /// 500 for what should not happen.
+    pub fn internal(reason: &str) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", reason)
+    }
+
+    /// 502, 503 or 504 for InfluxDB's failures.
+    pub fn upstream(error: &UpstreamError) -> ApiError {
+        let (status, code) = match error {
+            UpstreamError::Unreachable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable")
+            }
+            UpstreamError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+            UpstreamError::Status { .. } | UpstreamError::Query(_) | UpstreamError::Decode(_) => {
+                (StatusCode::BAD_GATEWAY, "upstream_error")
+            }
+        };
+        ApiError::new(status, code, error.to_string())
+    }
+
+    /// 503 for `/readyz` whatever InfluxDB's failure.
+    pub fn not_ready(error: &UpstreamError) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream_unavailable",
+            error.to_string(),
+        )
+    }
+
+    /// The JSON for a status salvo chose itself (no route, wrong method...).
+    pub fn from_status(status: StatusCode) -> ApiError {
+        let code = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            s if s.is_client_error() => "invalid_request",
+            _ => "internal",
+        };
+        let reason = status.canonical_reason().unwrap_or("error");
+        ApiError::new(status, code, reason)
+    }
+
+    /// Writes status and body.
+    pub fn write_to(self, res: &mut Response) {
+        res.status_code(self.status);
+        res.render(Json(self.body));
+    }
+}

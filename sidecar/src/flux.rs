@@ -1,0 +1,201 @@
+//! Flux scripts for `/api/v2/query` and how their annotated CSV becomes rows.
+//!
+//! User values enter a script only as string literals escaped by the language's
+//! rules (`\` → `\\`, `"` → `\"`, `$` → `\x24`, so `${` cannot start an
+//! interpolation; line breaks and tabs as `\n`, `\r`, `\t`); dates and durations are written by the sidecar from validated
+//! numbers.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::answer::GROUP_TAGS;
+use crate::backend::{Row, fields};
+use crate::csv::{CsvError, CsvRow};
+use crate::request::{AhtRequest, Filters, Range, SkillsRequest, rfc3339};
+
+/// A Flux string literal holding exactly `value`.
+pub fn string_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            // `\$` is the documented escape, but the Flux parser of the language server
+            // (flux-lsp 0.8.40) rejects it unless `{` follows; `\x24` is `$` for both,
+            // and is never the start of a `${` interpolation.
+            '$' => out.push_str("\\x24"),
+            // Raw line breaks are allowed in Flux strings; escaping them keeps one
+            // filter on one line of the script.
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Sums of the handle fields per window and group, one row per window with both
+/// sums as columns.
+pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
+    let (sum_ms, count) = fields();
+    let mut group: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
+    group.push(string_literal("_field"));
+    let mut stages = source(bucket, req.range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {} or r._field == {})",
+        string_literal(&sum_ms),
+        string_literal(&count)
+    ));
+    stages.extend(filters(&req.filters));
+    stages.push(format!("group(columns: [{}])", group.join(", ")));
+    stages.push(format!(
+        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
+        req.interval_s
+    ));
+    stages.push(
+        "pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")".into(),
+    );
+    stages.push("yield(name: \"aht\")".into());
+    pipeline(&stages)
+}
+
+/// One table per skill with handled conversations in the range.
+pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
+    let (_, count) = fields();
+    let mut stages = source(bucket, req.range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {})",
+        string_literal(&count)
+    ));
+    stages.push(format!(
+        "group(columns: [{}])",
+        string_literal(genesys_aht_contract::names::tags::SKILL)
+    ));
+    stages.push("sum()".into());
+    stages.push("yield(name: \"skills\")".into());
+    pipeline(&stages)
+}
+
+/// `first\n  |> second\n  |> ...\n`
+fn pipeline(stages: &[String]) -> String {
+    let mut script = stages.join("\n  |> ");
+    script.push('\n');
+    script
+}
+
+fn source(bucket: &str, range: Range, measurement: &str) -> Vec<String> {
+    vec![
+        format!("from(bucket: {})", string_literal(bucket)),
+        format!(
+            "range(start: {}, stop: {})",
+            rfc3339(range.start_ns),
+            rfc3339(range.end_ns)
+        ),
+        format!(
+            "filter(fn: (r) => r._measurement == {})",
+            string_literal(measurement)
+        ),
+    ]
+}
+
+fn filters(filters: &Filters) -> Vec<String> {
+    use genesys_aht_contract::names::tags;
+    let mut out = Vec::new();
+    if !filters.skills.is_empty() {
+        let any: Vec<String> = filters
+            .skills
+            .iter()
+            .map(|s| {
+                format!(
+                    "r[{}] == {}",
+                    string_literal(tags::SKILL),
+                    string_literal(s)
+                )
+            })
+            .collect();
+        out.push(format!("filter(fn: (r) => {})", any.join(" or ")));
+    }
+    for (tag, value) in [
+        (tags::QUEUE, &filters.queue),
+        (tags::MEDIA_TYPE, &filters.media_type),
+    ] {
+        if let Some(value) = value {
+            out.push(format!(
+                "filter(fn: (r) => r[{}] == {})",
+                string_literal(tag),
+                string_literal(value)
+            ));
+        }
+    }
+    out
+}
+
+/// Reads the rows of an annotated CSV answer.
+pub fn decode(body: &str) -> Result<Vec<Row>, CsvError> {
+    crate::csv::parse(body)?.into_iter().map(to_row).collect()
+}
+
+fn to_row(csv: CsvRow) -> Result<Row, CsvError> {
+    let (sum_ms, count) = fields();
+    let time_ns = match csv.get("_time").filter(|t| !t.is_empty()) {
+        Some(text) => Some(parse_time(text)?),
+        None => None,
+    };
+    let tags = GROUP_TAGS
+        .iter()
+        .filter_map(|tag| {
+            let value = csv.get(*tag).filter(|v| !v.is_empty())?;
+            Some((tag.to_string(), value.clone()))
+        })
+        .collect();
+    let mut values = BTreeMap::new();
+    for name in [sum_ms.as_str(), count.as_str(), "_value"] {
+        if let Some(text) = csv.get(name).filter(|v| !v.is_empty()) {
+            let number = text.parse::<f64>().map_err(|_| {
+                CsvError::Malformed(format!("column {name} holds {text:?}, not a number"))
+            })?;
+            values.insert(name.to_string(), number);
+        }
+    }
+    Ok(Row {
+        time_ns,
+        tags,
+        values,
+    })
+}
+
+fn parse_time(text: &str) -> Result<i64, CsvError> {
+    let ts: Timestamp = text
+        .parse()
+        .map_err(|_| CsvError::Malformed(format!("_time holds {text:?}, not an RFC 3339 time")))?;
+    i64::try_from(ts.as_nanosecond())
+        .map_err(|_| CsvError::Malformed(format!("_time {text:?} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_literals_escape_what_flux_unescapes() {
+        assert_eq!(string_literal(r#"a"b\c${x}"#), r#""a\"b\\c\x24{x}""#);
+        assert_eq!(string_literal("Süß\n\t"), r#""Süß\n\t""#);
+    }
+
+    #[test]
+    fn rows_take_time_tags_and_sums() {
+        let body = "#datatype,string,long,dateTime:RFC3339,string,long,long\r\n\
+,result,table,_time,skill,handle_count,handle_sum_ms\r\n\
+,aht,0,2026-03-10T01:00:00.5Z,a,3,901500\r\n\r\n";
+        let rows = decode(body).unwrap();
+        assert_eq!(rows[0].time_ns, Some(1_773_104_400_500_000_000));
+        assert_eq!(rows[0].tags["skill"], "a");
+        assert_eq!(rows[0].values["handle_sum_ms"], 901_500.0);
+        let bad = body.replace(",3,", ",three,");
+        assert!(matches!(decode(&bad), Err(CsvError::Malformed(_))));
+    }
+}

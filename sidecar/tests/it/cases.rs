@@ -1,0 +1,203 @@
+//! Requests both backends must answer the same way, with their expected answers
+//! computed from the points the tests wrote.
+
+use genesys_aht_sidecar::Running;
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A request and the `data` it must produce.
+#[derive(Debug)]
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) query: String,
+    pub(crate) want: Vec<Value>,
+}
+
+fn range(start_ns: i64, end_ns: i64) -> [(&'static str, String); 2] {
+    [
+        ("start_date", rfc3339(start_ns)),
+        ("end_date", rfc3339(end_ns)),
+    ]
+}
+
+fn aht_query(start_ns: i64, end_ns: i64, extra: &[(&str, &str)]) -> String {
+    let [s, e] = range(start_ns, end_ns);
+    let mut pairs: Vec<(&str, &str)> = vec![(s.0, &s.1), (e.0, &e.1)];
+    pairs.extend_from_slice(extra);
+    format!("/metrics/aht?{}", query(&pairs))
+}
+
+/// The raw points in the raw bucket; the roll-up buckets hold less (see
+/// `hourly_bucket`, `daily_bucket`), so an answer read from them is recognisable.
+pub(crate) fn cases() -> Vec<Case> {
+    let raw = points();
+    let six_h = T0_NS + 6 * HOUR_NS;
+    let two_skills = Filter {
+        skills: vec!["a,b", "O'Brien \"Q\""],
+        ..Filter::default()
+    };
+    let queue_and_media = Filter {
+        queue: Some("Q,2"),
+        media_type: Some("chat"),
+        ..Filter::default()
+    };
+    let awkward = Filter {
+        skills: vec!["Süßwaren ☎", "back$lash ${x}", "x=y"],
+        ..Filter::default()
+    };
+    vec![
+        Case {
+            name: "every group, 15m",
+            query: aht_query(T0_NS, six_h, &[("interval", "15m")]),
+            want: expected(&raw, T0_NS, six_h, 15 * MINUTE_NS, &Filter::default()),
+        },
+        Case {
+            name: "two skills, 30m, range widened to whole windows",
+            query: aht_query(
+                T0_NS + 10 * MINUTE_NS,
+                T0_NS + 2 * HOUR_NS + 5 * MINUTE_NS,
+                &[
+                    ("interval", "30m"),
+                    ("skill", "a,b"),
+                    ("skill", "O'Brien \"Q\""),
+                ],
+            ),
+            want: expected(
+                &raw,
+                T0_NS,
+                T0_NS + 150 * MINUTE_NS,
+                30 * MINUTE_NS,
+                &two_skills,
+            ),
+        },
+        Case {
+            name: "queue and media type, 45m",
+            query: aht_query(
+                T0_NS,
+                six_h,
+                &[
+                    ("interval", "45m"),
+                    ("queue", "Q,2"),
+                    ("media_type", "chat"),
+                ],
+            ),
+            want: expected(&raw, T0_NS, six_h, 45 * MINUTE_NS, &queue_and_media),
+        },
+        Case {
+            name: "non-ASCII, $ and ${ in skills, 90m from the raw bucket",
+            query: aht_query(
+                T0_NS,
+                six_h,
+                &[("interval", "90m")]
+                    .into_iter()
+                    .chain(awkward.skills.iter().map(|s| ("skill", *s)))
+                    .collect::<Vec<_>>(),
+            ),
+            want: expected(&raw, T0_NS, six_h, 90 * MINUTE_NS, &awkward),
+        },
+        Case {
+            name: "1h reads the hourly bucket",
+            query: aht_query(T0_NS, six_h, &[("interval", "1h")]),
+            want: expected(&hourly_bucket(), T0_NS, six_h, HOUR_NS, &Filter::default()),
+        },
+        Case {
+            name: "1d reads the daily bucket",
+            query: aht_query(T0_NS, six_h, &[("interval", "1d"), ("skill", "Billing")]),
+            want: expected(
+                &daily_bucket(),
+                T0_NS,
+                T0_NS + DAY_NS,
+                DAY_NS,
+                &Filter {
+                    skills: vec!["Billing"],
+                    ..Filter::default()
+                },
+            ),
+        },
+        Case {
+            name: "a range without data",
+            query: aht_query(T0_NS - 24 * HOUR_NS, T0_NS, &[("interval", "15m")]),
+            want: Vec::new(),
+        },
+    ]
+}
+
+/// Runs every case against a sidecar; returns the bodies (to compare backends).
+pub(crate) async fn check_cases(sidecar: &Running) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for case in cases() {
+        let (status, body) = get(sidecar, &case.query).await;
+        assert_eq!(status, 200, "{}: {body}", case.name);
+        assert!(
+            !case.want.is_empty() || case.name.contains("without"),
+            "{}: nothing expected",
+            case.name
+        );
+        assert_same_data(&body, &case.want);
+        bodies.push(body);
+    }
+    bodies
+}
+
+/// Every skill over the whole range; none before it.
+pub(crate) async fn check_skills(sidecar: &Running) {
+    let (s, e) = (rfc3339(T0_NS), rfc3339(T0_NS + 6 * HOUR_NS));
+    let (status, body) = get(
+        sidecar,
+        &format!("/skills?{}", query(&[("start_date", &s), ("end_date", &e)])),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut want: Vec<&str> = SKILLS.to_vec();
+    want.sort();
+    assert_eq!(body["data"], serde_json::json!(want));
+    let before = rfc3339(T0_NS - HOUR_NS);
+    let (status, body) = get(
+        sidecar,
+        &format!(
+            "/skills?{}",
+            query(&[("start_date", &before), ("end_date", &s)])
+        ),
+    )
+    .await;
+    assert_eq!((status, body["data"].clone()), (200, serde_json::json!([])));
+}
+
+/// Hostile values: each is a 400 or an empty answer, never data and never a 5xx.
+pub(crate) async fn check_hostile(sidecar: &Running) {
+    let long = "ü".repeat(300);
+    let hostile = [
+        "' OR '1'='1",
+        "\") or true or (\"",
+        "x\" or r.skill != \"",
+        "Billing\nBilling",
+        "back\\slash",
+        "${skill}",
+        "\\",
+        "\"",
+        "'",
+        "Tech Support' OR skill =~ /.*/ --",
+        long.as_str(),
+        "Tech%20Support",
+    ];
+    for value in hostile {
+        for name in ["skill", "queue", "media_type"] {
+            let q = aht_query(
+                T0_NS,
+                T0_NS + 6 * HOUR_NS,
+                &[("interval", "1h"), (name, value)],
+            );
+            let (status, body) = get(sidecar, &q).await;
+            match status {
+                200 => assert_eq!(
+                    body["data"],
+                    serde_json::json!([]),
+                    "{name}={value:?} gave data"
+                ),
+                400 => assert!(body["reason"].is_string(), "{body}"),
+                other => panic!("{name}={value:?} gave {other}: {body}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Integration tests of the sidecar over real sockets.
+//!
+//! - `influxql`: against the real InfluxDB 1.6;
+//! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
+//!   here), which must give the same answers as the real 1.6 through InfluxQL;
+//! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown.
+
+// Helpers shared by the tests unwrap like the tests do: a panic is a failed assertion.
+#![allow(clippy::unwrap_used)]
+
+mod cases;
+mod flux;
+mod influxql;
+mod service;
+mod standin;
+mod support;

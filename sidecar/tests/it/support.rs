@@ -1,0 +1,271 @@
+//! Test data written through the contract's encoder, the answers expected from it
+//! (computed here from the points, independently of the sidecar), and helpers to
+//! start a sidecar and call it.
+
+use std::collections::BTreeMap;
+
+use genesys_aht_contract::names::tags;
+use genesys_aht_contract::{FieldValue, Point};
+use genesys_aht_sidecar::{Config, Running};
+use serde_json::Value;
+
+/// 2026-03-10T00:00:00Z.
+pub(crate) const T0_NS: i64 = 1_773_100_800_000_000_000;
+pub(crate) const MINUTE_NS: i64 = 60_000_000_000;
+pub(crate) const HOUR_NS: i64 = 60 * MINUTE_NS;
+
+/// Skill names a tag value can hold and a query must survive.
+pub(crate) const SKILLS: [&str; 7] = [
+    "Tech Support",
+    "a,b",
+    "x=y",
+    "O'Brien \"Q\"",
+    "Süßwaren ☎",
+    "Billing",
+    "back$lash ${x}",
+];
+const QUEUES: [&str; 2] = ["Q 1", "Q,2"];
+const MEDIA: [&str; 2] = ["voice", "chat"];
+
+/// One point of the contract, as the tests think of it.
+#[derive(Debug, Clone)]
+pub(crate) struct TestPoint {
+    pub(crate) ts_ns: i64,
+    pub(crate) skill: &'static str,
+    pub(crate) queue: &'static str,
+    pub(crate) media_type: &'static str,
+    pub(crate) count: i64,
+    pub(crate) sum_ms: i64,
+}
+
+/// Six hours of 15-minute buckets for every skill, queue and media type; some
+/// buckets handled nothing (count 0).
+pub(crate) fn points() -> Vec<TestPoint> {
+    let mut out = Vec::new();
+    for slot in 0..24i64 {
+        for (s, skill) in SKILLS.iter().enumerate() {
+            for (q, queue) in QUEUES.iter().enumerate() {
+                let media_type = MEDIA[(slot as usize + s + q) % 2];
+                let count = (slot * 7 + s as i64 * 3 + q as i64) % 5;
+                let sum_ms = count * (100_000 + 1_000 * s as i64 + 37 * slot + 11 * q as i64);
+                out.push(TestPoint {
+                    ts_ns: T0_NS + slot * 15 * MINUTE_NS,
+                    skill,
+                    queue,
+                    media_type,
+                    count,
+                    sum_ms,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The contract point the plugin would write for `p`.
+pub(crate) fn contract_point(p: &TestPoint) -> Point {
+    let mut fields = vec![
+        ("handle_count".to_string(), FieldValue::Integer(p.count)),
+        ("handle_sum_ms".to_string(), FieldValue::Integer(p.sum_ms)),
+    ];
+    if p.count > 0 {
+        let avg = p.sum_ms as f64 / p.count as f64 / 1000.0;
+        fields.push(("avg_handle_time".to_string(), FieldValue::Float(avg)));
+    }
+    Point {
+        timestamp_ns: p.ts_ns,
+        tags: vec![
+            (tags::SKILL, p.skill.to_string()),
+            (tags::QUEUE, p.queue.to_string()),
+            (tags::MEDIA_TYPE, p.media_type.to_string()),
+        ],
+        fields,
+    }
+}
+
+/// Line protocol for `points`, through the contract's encoder.
+pub(crate) fn line_protocol(points: &[TestPoint]) -> String {
+    let contract: Vec<Point> = points.iter().map(contract_point).collect();
+    String::from_utf8(genesys_aht_contract::encode_batch(&contract).unwrap()).unwrap()
+}
+
+pub(crate) const DAY_NS: i64 = 24 * HOUR_NS;
+
+/// What the Flux tasks write to a roll-up bucket: sums per period and group,
+/// stamped at the period's start.
+pub(crate) fn rollup(points: &[TestPoint], period_ns: i64) -> Vec<TestPoint> {
+    let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    for p in points {
+        let start = p.ts_ns.div_euclid(period_ns) * period_ns;
+        let entry = sums
+            .entry((start, p.skill, p.queue, p.media_type))
+            .or_default();
+        entry.0 += p.count;
+        entry.1 += p.sum_ms;
+    }
+    sums.into_iter()
+        .map(
+            |((ts_ns, skill, queue, media_type), (count, sum_ms))| TestPoint {
+                ts_ns,
+                skill,
+                queue,
+                media_type,
+                count,
+                sum_ms,
+            },
+        )
+        .collect()
+}
+
+/// The hourly bucket: the roll-up of the first three hours only, so an answer read
+/// from it differs from one read from the raw bucket.
+pub(crate) fn hourly_bucket() -> Vec<TestPoint> {
+    let first_hours: Vec<TestPoint> = points()
+        .into_iter()
+        .filter(|p| p.ts_ns < T0_NS + 3 * HOUR_NS)
+        .collect();
+    rollup(&first_hours, HOUR_NS)
+}
+
+/// The daily bucket: the roll-up of the first two hours only (differs from both).
+pub(crate) fn daily_bucket() -> Vec<TestPoint> {
+    let first_hours: Vec<TestPoint> = points()
+        .into_iter()
+        .filter(|p| p.ts_ns < T0_NS + 2 * HOUR_NS)
+        .collect();
+    rollup(&first_hours, DAY_NS)
+}
+
+/// A request's filters, as the tests state them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter<'a> {
+    pub(crate) skills: Vec<&'a str>,
+    pub(crate) queue: Option<&'a str>,
+    pub(crate) media_type: Option<&'a str>,
+}
+
+impl Filter<'_> {
+    pub(crate) fn matches(&self, p: &TestPoint) -> bool {
+        (self.skills.is_empty() || self.skills.contains(&p.skill))
+            && self.queue.is_none_or(|q| q == p.queue)
+            && self.media_type.is_none_or(|m| m == p.media_type)
+    }
+}
+
+/// The expected `data` array: weighted AHT per window and group, from the points.
+/// `start_ns`/`end_ns` are already whole windows.
+pub(crate) fn expected(
+    points: &[TestPoint],
+    start_ns: i64,
+    end_ns: i64,
+    interval_ns: i64,
+    filter: &Filter<'_>,
+) -> Vec<Value> {
+    let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    for p in points
+        .iter()
+        .filter(|p| p.ts_ns >= start_ns && p.ts_ns < end_ns && filter.matches(p))
+    {
+        let window = p.ts_ns.div_euclid(interval_ns) * interval_ns;
+        let entry = sums
+            .entry((window, p.skill, p.queue, p.media_type))
+            .or_default();
+        entry.0 += p.count;
+        entry.1 += p.sum_ms;
+    }
+    sums.into_iter()
+        .map(|((window, skill, queue, media_type), (count, sum_ms))| {
+            let avg = if count > 0 {
+                Value::from(sum_ms as f64 / count as f64 / 1000.0)
+            } else {
+                Value::Null
+            };
+            serde_json::json!({
+                "timestamp": rfc3339(window),
+                "skill": skill,
+                "queue": queue,
+                "media_type": media_type,
+                "avg_handle_time": avg,
+                "conversation_count": count,
+                "handle_sum_ms": sum_ms,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn rfc3339(ns: i64) -> String {
+    jiff::Timestamp::from_nanosecond(i128::from(ns))
+        .unwrap()
+        .to_string()
+}
+
+/// Asserts two `data` arrays are equal, averages to 1e-9 s.
+pub(crate) fn assert_same_data(got: &Value, want: &[Value]) {
+    let got = got["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array in {got}"));
+    assert_eq!(got.len(), want.len(), "got {got:#?}\nwant {want:#?}");
+    for (g, w) in got.iter().zip(want) {
+        let (ga, wa) = (&g["avg_handle_time"], &w["avg_handle_time"]);
+        match (ga.as_f64(), wa.as_f64()) {
+            (Some(x), Some(y)) => assert!((x - y).abs() < 1e-9, "avg {x} != {y} in {g} vs {w}"),
+            _ => assert_eq!(ga, wa, "{g} vs {w}"),
+        }
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            v.as_object_mut().unwrap().remove("avg_handle_time");
+            v
+        };
+        assert_eq!(strip(g), strip(w));
+    }
+}
+
+/// Starts a sidecar for `toml` (the `[influx]` table and anything after it).
+pub(crate) async fn sidecar(toml: &str) -> Running {
+    let config = Config::parse(&format!("listen = \"127.0.0.1:0\"\n{toml}")).unwrap();
+    genesys_aht_sidecar::start(&config).await.unwrap()
+}
+
+/// `GET` on a running sidecar: status and JSON body.
+pub(crate) async fn get(running: &Running, path_and_query: &str) -> (u16, Value) {
+    get_with(running, path_and_query, None).await
+}
+
+pub(crate) async fn get_with(
+    running: &Running,
+    path_and_query: &str,
+    bearer: Option<&str>,
+) -> (u16, Value) {
+    let mut request =
+        reqwest::Client::new().get(format!("http://{}{path_and_query}", running.addr));
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}
+
+/// A query string with every value percent-encoded.
+pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    encoded.join("&")
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
