@@ -1,9 +1,7 @@
-//! `${VAR}` expansion in configuration values, as Telegraf does in its own config.
-//!
-//! `${VAR}` is replaced by the variable's value and `${VAR:-default}` falls back to
-//! `default` when `VAR` is unset or empty. An unset variable without a default is an
-//! error naming the key and the variable: silently substituting an empty string
-//! would send an empty secret to the login and fail far from the cause.
+//! `${VAR}` expansion in configuration values (the rules live in
+//! `genesys-aht-config`, shared with the sidecar); this adds the config key to errors.
+
+use genesys_aht_config::{ExpandError, expand_env};
 
 use super::ConfigError;
 
@@ -14,65 +12,35 @@ pub(super) fn expand(
     value: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, ConfigError> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| ConfigError::Invalid {
+    expand_env(value, lookup).map_err(|e| match e {
+        ExpandError::Unset(variable) => ConfigError::UnsetVariable {
             key: key.to_owned(),
-            expected: "a closed ${VAR} reference".to_owned(),
-        })?;
-        let (name, default) = match after[..end].split_once(":-") {
-            Some((name, default)) => (name, Some(default)),
-            None => (&after[..end], None),
-        };
-        let found = lookup(name).filter(|v| !v.is_empty());
-        match (found, default) {
-            (Some(v), _) => out.push_str(&v),
-            (None, Some(d)) => out.push_str(d),
-            (None, None) => {
-                return Err(ConfigError::UnsetVariable {
-                    key: key.to_owned(),
-                    variable: name.to_owned(),
-                });
-            }
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+            variable,
+        },
+        other => ConfigError::Invalid {
+            key: key.to_owned(),
+            expected: other.to_string(),
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env(name: &str) -> Option<String> {
-        match name {
-            "ID" => Some("abc".into()),
-            "EMPTY" => Some(String::new()),
-            _ => None,
-        }
-    }
-
     #[test]
-    fn variables_and_defaults_expand() {
-        assert_eq!(expand("k", "x-${ID}-y", &env).ok(), Some("x-abc-y".into()));
-        assert_eq!(expand("k", "${NOPE:-d}", &env).ok(), Some("d".into()));
-        assert_eq!(expand("k", "${EMPTY:-d}", &env).ok(), Some("d".into()));
-        assert_eq!(expand("k", "plain", &env).ok(), Some("plain".into()));
-    }
-
-    #[test]
-    fn unset_variables_name_key_and_variable() {
+    fn errors_name_the_key_and_the_variable() {
+        let env = |_: &str| None;
         let err = expand("genesys.client_secret", "${NOPE}", &env)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("genesys.client_secret"), "{err}");
         assert!(err.contains("NOPE"), "{err}");
-        assert!(expand("k", "${EMPTY}", &env).is_err());
-        assert!(expand("k", "${ID", &env).is_err());
+        let err = expand("genesys.client_id", "${ID", &env)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("genesys.client_id"), "{err}");
     }
 }

@@ -1,65 +1,11 @@
 //! Value types and parsers of the config: secrets, `${VAR}` expansion, durations
 //! and byte sizes. Each parser's error says what was expected; toml adds the key.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, de::Error as _};
 
-/// A secret from the config: its `Debug` never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The value, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        env_string(d).map(Secret)
-    }
-}
-
-/// Replaces every `${NAME}` with the environment variable `NAME`.
-pub fn expand_env(value: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            return Err("unclosed ${ (expected ${NAME})".into());
-        };
-        let name = &after[..end];
-        let valid = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if !valid {
-            return Err(format!("invalid variable name in ${{{name}}}"));
-        }
-        let Some(found) = lookup(name) else {
-            return Err(format!("environment variable {name} is not set"));
-        };
-        out.push_str(&found);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
+pub use genesys_aht_config::{Secret, expand_env};
 
 pub(crate) fn env_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let raw = String::deserialize(d)?;
@@ -109,17 +55,6 @@ pub fn parse_byte_size(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn variables_expand_and_missing_ones_are_named() {
-        let env = |name: &str| (name == "TOKEN").then(|| "s3cr3t".to_string());
-        assert_eq!(expand_env("a${TOKEN}b", env).unwrap(), "as3cr3tb");
-        assert_eq!(expand_env("plain", env).unwrap(), "plain");
-        let err = expand_env("${NOPE}", env).unwrap_err();
-        assert!(err.contains("NOPE"), "{err}");
-        assert!(expand_env("${TOKEN", env).is_err());
-        assert!(expand_env("${1X}", env).is_err());
-    }
 
     #[test]
     fn byte_sizes() {
