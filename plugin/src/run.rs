@@ -2,10 +2,11 @@
 //!
 //! The loop waits for a trigger (a stdin line with `signal = "STDIN"`, a tick with
 //! `"none"`), runs one collection and writes its batch. Stdin EOF, Ctrl-C or SIGTERM
-//! end it. Each trigger is one [`poll`]: later work (coalescing, backfill, pacing)
-//! belongs there and in [`next_trigger`].
+//! end it, also in the middle of a poll: the poll is dropped and nothing of it is
+//! written. Lines that arrive during a poll coalesce into one next poll.
 
 use std::path::Path;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
@@ -78,24 +79,68 @@ pub async fn demo() -> Result<(), RunError> {
 }
 
 async fn run_loop(collector: &Collector) -> Result<(), RunError> {
+    let signal = collector.settings().signal;
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut ticker = tokio::time::interval(collector.settings().interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    // A stdin line that arrived during the last poll: one more poll, not one per line.
+    let mut pending = false;
     loop {
-        let stop = tokio::select! {
-            () = &mut shutdown => true,
-            stop = next_trigger(collector.settings().signal, &mut stdin, &mut ticker) => stop,
-        };
-        if stop {
-            crate::info!("stopping");
-            return Ok(());
+        if !pending {
+            let stop = tokio::select! {
+                () = &mut shutdown => true,
+                stop = next_trigger(signal, &mut stdin, &mut ticker) => stop,
+            };
+            if stop {
+                break;
+            }
         }
-        match poll(collector).await {
-            Ok(()) => {}
-            Err(RunError::Output(OutputError::Closed)) => return Ok(()),
-            Err(e) => crate::error!("collection failed: {e}"),
+        pending = false;
+        let poll = poll(collector);
+        tokio::pin!(poll);
+        let (outcome, stop) = tokio::select! {
+            () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
+            () = watch_stdin(signal, &mut stdin, &mut pending) => {
+                (finish_before_stop(poll.as_mut()).await, true)
+            }
+            outcome = &mut poll => (Some(outcome), false),
+        };
+        match outcome {
+            None => crate::warn!("stopping mid-poll; its batch is dropped"),
+            Some(Ok(())) => {}
+            Some(Err(RunError::Output(OutputError::Closed))) => return Ok(()),
+            Some(Err(e)) => crate::error!("collection failed: {e}"),
+        }
+        if stop {
+            break;
+        }
+    }
+    crate::info!("stopping");
+    Ok(())
+}
+
+/// How long a poll may still run after a stop request: Telegraf waits a few seconds
+/// for its execd child, and the loop promises to be gone within two.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// Lets a poll that is nearly done write its batch; `None` if it did not finish in
+/// [`STOP_GRACE`]. The poll writes only after its last await, so dropping it never
+/// leaves a partial line on stdout.
+async fn finish_before_stop<F>(poll: std::pin::Pin<&mut F>) -> Option<Result<(), RunError>>
+where
+    F: Future<Output = Result<(), RunError>>,
+{
+    tokio::time::timeout(STOP_GRACE, poll).await.ok()
+}
+
+/// While a poll runs: notes a trigger line in `pending`, returns when stdin closes.
+async fn watch_stdin(signal: Signal, stdin: &mut Lines<BufReader<Stdin>>, pending: &mut bool) {
+    // `next_line` is cancel-safe: a line half read when the poll ends stays buffered.
+    while let Ok(Some(_)) = stdin.next_line().await {
+        if signal == Signal::Stdin {
+            *pending = true;
         }
     }
 }

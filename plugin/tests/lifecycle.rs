@@ -1,0 +1,127 @@
+//! The execd loop stops within two seconds on stdin EOF or SIGTERM, also while a
+//! poll waits on a slow Genesys answer, exits 0 and leaves no partial line; stdin
+//! lines that arrive during a poll coalesce into one next poll.
+
+// Helpers outside #[test] functions unwrap too: a panic here is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{BIN, DEFAULT_CLIENT, config_file, sim};
+use genesys_sim::{Endpoint, FaultKind, Sim, SimConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, Command};
+
+const STOP_LIMIT: Duration = Duration::from_secs(2);
+
+/// The loop with a poll started and stuck in a slow aggregates answer.
+async fn mid_poll(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
+    let genesys = format!("{DEFAULT_CLIENT}\nrequest_timeout = \"60s\"");
+    let config = config_file(dir, sim, &genesys, "");
+    sim.push_fault(
+        Endpoint::Aggregates,
+        FaultKind::Slow(Duration::from_secs(30)),
+        100,
+    );
+    let mut child = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\n").await.unwrap();
+    // The log records a request when it is answered: the login is, the slow
+    // aggregates query is not yet; a second later the poll is waiting on it.
+    let logged_in = async {
+        while !sim.request_log().iter().any(|r| r.path == "/oauth/token") {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), logged_in)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    (child, stdin)
+}
+
+/// Waits at most [`STOP_LIMIT`] for the exit; checks exit 0 and an empty stdout.
+async fn stops_in_time(mut child: Child, what: &str) {
+    let started = Instant::now();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let status = tokio::time::timeout(STOP_LIMIT, child.wait()).await;
+    let elapsed = started.elapsed();
+    let status = status.unwrap_or_else(|_| panic!("{what}: still running after {elapsed:?}"));
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out).await.unwrap();
+    let mut err = String::new();
+    stderr.read_to_string(&mut err).await.unwrap();
+    assert!(status.unwrap().success(), "{what}: {err}");
+    assert!(out.is_empty(), "{what}: the abandoned poll wrote {out:?}");
+    assert!(err.contains("W! stopping mid-poll"), "{what}: {err}");
+    assert!(err.contains("I! stopping"), "{what}: {err}");
+}
+
+#[tokio::test]
+async fn stdin_eof_mid_poll_stops_within_two_seconds() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, stdin) = mid_poll(&sim, &dir).await;
+    drop(stdin);
+    stops_in_time(child, "EOF").await;
+}
+
+#[tokio::test]
+async fn sigterm_mid_poll_stops_within_two_seconds() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _stdin) = mid_poll(&sim, &dir).await;
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    stops_in_time(child, "SIGTERM").await;
+}
+
+#[tokio::test]
+async fn lines_during_a_poll_coalesce_into_one_next_poll() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let genesys = format!("{DEFAULT_CLIENT}\nrequest_timeout = \"60s\"");
+    let config = config_file(&dir, &sim, &genesys, "");
+    // Only the first poll's aggregates request is slow.
+    sim.push_fault(
+        Endpoint::Aggregates,
+        FaultKind::Slow(Duration::from_secs(2)),
+        1,
+    );
+    let mut child = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stdin.write_all(b"\n\n\n\n").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("D! wrote").count(), 2, "{stderr}");
+}
