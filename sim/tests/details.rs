@@ -145,20 +145,8 @@ fn comparable(truth: GroundTruth) -> GroundTruth {
     truth
 }
 
-const METRICS: [&str; 12] = [
-    "nOffered",
-    "tAcd",
-    "tWait",
-    "tAbandon",
-    "tAlert",
-    "tAnswered",
-    "tTalk",
-    "tHeld",
-    "tTalkComplete",
-    "tHeldComplete",
-    "tAcw",
-    "tHandle",
-];
+/// Every metric the generator emits.
+const METRICS: [&str; 12] = genesys_sim::GENERATED_METRICS;
 
 async fn details_agree_with_aggregates(
     config: SimConfig,
