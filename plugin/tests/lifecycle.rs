@@ -17,15 +17,16 @@ use tokio::process::{Child, ChildStdin, Command};
 
 const STOP_LIMIT: Duration = Duration::from_secs(2);
 
-/// The loop with a poll started and stuck in a slow aggregates answer.
-async fn mid_poll(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
+/// The plugin's loop against `sim`, whose next `times` aggregates answers take `delay`.
+fn spawn_slow(
+    sim: &Sim,
+    dir: &tempfile::TempDir,
+    delay: Duration,
+    times: usize,
+) -> (Child, ChildStdin) {
     let genesys = format!("{DEFAULT_CLIENT}\nrequest_timeout = \"60s\"");
     let config = config_file(dir, sim, &genesys, "");
-    sim.push_fault(
-        Endpoint::Aggregates,
-        FaultKind::Slow(Duration::from_secs(30)),
-        100,
-    );
+    sim.push_fault(Endpoint::Aggregates, FaultKind::Slow(delay), times);
     let mut child = Command::new(BIN)
         .args(["--config", config.to_str().unwrap()])
         .stdin(Stdio::piped())
@@ -34,7 +35,13 @@ async fn mid_poll(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (child, stdin)
+}
+
+/// The loop with a poll started and stuck in a slow aggregates answer.
+async fn mid_poll(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
+    let (child, mut stdin) = spawn_slow(sim, dir, Duration::from_secs(30), 100);
     stdin.write_all(b"\n").await.unwrap();
     // The log records a request when it is answered: the login is, the slow
     // aggregates query is not yet; a second later the poll is waiting on it.
@@ -95,23 +102,8 @@ async fn sigterm_mid_poll_stops_within_two_seconds() {
 async fn lines_during_a_poll_coalesce_into_one_next_poll() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let genesys = format!("{DEFAULT_CLIENT}\nrequest_timeout = \"60s\"");
-    let config = config_file(&dir, &sim, &genesys, "");
     // Only the first poll's aggregates request is slow.
-    sim.push_fault(
-        Endpoint::Aggregates,
-        FaultKind::Slow(Duration::from_secs(2)),
-        1,
-    );
-    let mut child = Command::new(BIN)
-        .args(["--config", config.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (child, mut stdin) = spawn_slow(&sim, &dir, Duration::from_secs(2), 1);
     stdin.write_all(b"\n").await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     stdin.write_all(b"\n\n\n\n").await.unwrap();
