@@ -22,4 +22,4 @@ pub mod point;
 
 pub use dimension::Dimension;
 pub use names::{MEASUREMENT, MetricKind};
-pub use point::{FieldValue, Point, PointError, encode_batch, sanitize_tag_value};
+pub use point::{FieldValue, Point, PointError, encode_batch, encode_batch_as, sanitize_tag_value};

@@ -124,3 +124,45 @@ mod tests {
         assert_eq!(MetricKind::of(""), None);
     }
 }
+
+/// The plugin's own metrics, in the style of Telegraf's `internal` input: how its
+/// polls and its requests to Genesys Cloud go. Counters count since the process
+/// started (like Telegraf's), so a restart shows as a drop to zero.
+pub mod internal {
+    /// One point per poll: the poll counters and gauges below.
+    pub const MEASUREMENT: &str = "genesys_aht_internal";
+    /// One point per poll and (endpoint, status): the request counter below.
+    pub const REQUESTS_MEASUREMENT: &str = "genesys_aht_internal_requests";
+
+    /// Tag of [`REQUESTS_MEASUREMENT`]: `token`, `aggregates`, `details`, `jobs`,
+    /// `skills`, `queues` or `other`.
+    pub const ENDPOINT: &str = "endpoint";
+    /// Tag of [`REQUESTS_MEASUREMENT`]: the HTTP status, or `timeout` or `connection`
+    /// when no status arrived.
+    pub const STATUS: &str = "status";
+    /// Field of [`REQUESTS_MEASUREMENT`]: requests sent (integer counter).
+    pub const REQUESTS: &str = "requests";
+
+    /// Polls started (integer counter).
+    pub const POLLS: &str = "polls";
+    /// Polls that failed after their retries (integer counter).
+    pub const POLLS_FAILED: &str = "polls_failed";
+    /// Polls abandoned at their deadline (integer counter).
+    pub const POLLS_ABANDONED: &str = "polls_abandoned";
+    /// Triggers that arrived while a poll was running and were merged (integer counter).
+    pub const TRIGGERS_MERGED: &str = "triggers_merged";
+    /// Requests sent again after a failure (integer counter).
+    pub const RETRIES: &str = "retries";
+    /// Answers with HTTP 429 (integer counter).
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// Points of the conversation measurement written (integer counter).
+    pub const POINTS_EMITTED: &str = "points_emitted";
+    /// How long the last poll took, in milliseconds (integer).
+    pub const POLL_DURATION_MS: &str = "poll_duration_ms";
+    /// When the last poll succeeded, in seconds since the Unix epoch (integer; absent
+    /// until one has).
+    pub const LAST_SUCCESS: &str = "last_success";
+    /// The end of the last bucket known complete, in seconds since the Unix epoch
+    /// (integer; absent without a state file).
+    pub const WATERMARK: &str = "watermark";
+}

@@ -70,8 +70,14 @@ pub fn sanitize_tag_value(value: &str) -> Option<String> {
 }
 
 impl Point {
-    /// Appends the point as one line, ending in `\n`, to `out`.
+    /// Appends the point as one line of [`MEASUREMENT`], ending in `\n`, to `out`.
     pub fn encode_into<B: BufMut>(&self, out: B) -> Result<B, PointError> {
+        self.encode_as_into(MEASUREMENT, out)
+    }
+
+    /// Appends the point as one line of `measurement` (the plugin's own metrics, see
+    /// [`crate::names::internal`]), ending in `\n`, to `out`.
+    pub fn encode_as_into<B: BufMut>(&self, measurement: &str, out: B) -> Result<B, PointError> {
         let Some(((first_name, first_value), rest)) = self.fields.split_first() else {
             return Err(PointError::NoField {
                 timestamp_ns: self.timestamp_ns,
@@ -94,7 +100,7 @@ impl Point {
         // InfluxDB stores series keys with sorted tags; writing them sorted saves it the work.
         tags.sort_by(|a, b| a.0.cmp(b.0));
 
-        let mut line = LineProtocolBuilder::new_with(out).measurement(MEASUREMENT);
+        let mut line = LineProtocolBuilder::new_with(out).measurement(measurement);
         for (key, value) in &tags {
             line = line.tag(key, value);
         }
@@ -127,12 +133,17 @@ fn with_field<B: BufMut>(
     }
 }
 
-/// Encodes a batch of points into one buffer of whole lines.
+/// Encodes a batch of points of [`MEASUREMENT`] into one buffer of whole lines.
 pub fn encode_batch(points: &[Point]) -> Result<Vec<u8>, PointError> {
+    encode_batch_as(MEASUREMENT, points)
+}
+
+/// Encodes a batch of points of `measurement` into one buffer of whole lines.
+pub fn encode_batch_as(measurement: &str, points: &[Point]) -> Result<Vec<u8>, PointError> {
     points
         .iter()
         .try_fold(Vec::with_capacity(points.len() * 160), |buf, point| {
-            point.encode_into(buf)
+            point.encode_as_into(measurement, buf)
         })
 }
 

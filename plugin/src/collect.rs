@@ -13,6 +13,7 @@ use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
 use crate::names::{NameMap, Names};
 use crate::points::{self, NameBook};
+use crate::stats::Stats;
 
 /// The `lookback_buckets` closed buckets before `now`, plus the open one if asked;
 /// buckets are aligned on multiples of `granularity` since the Unix epoch (UTC).
@@ -45,17 +46,25 @@ pub struct Collector {
     settings: Settings,
     client: Client,
     names: Names,
+    stats: Arc<Stats>,
 }
 
 impl Collector {
     /// A collector for `settings` (no request yet).
     pub fn new(settings: Settings) -> Result<Collector, GenesysError> {
-        let client = Client::new(&settings)?;
+        let stats = Arc::new(Stats::default());
+        let client = Client::new(&settings, stats.clone())?;
         Ok(Collector {
             settings,
             client,
             names: Names::default(),
+            stats,
         })
+    }
+
+    /// The plugin's own counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// The settings in use.
@@ -68,15 +77,26 @@ impl Collector {
         self.client.login().await
     }
 
-    /// Reads the window ending at `now` and returns its points.
-    pub async fn collect(&self, now: Timestamp) -> Result<Vec<Point>, GenesysError> {
+    /// The window a poll at `now` re-reads: `lookback` closed buckets and, if asked,
+    /// the open one.
+    pub fn regular_window(&self, now: Timestamp) -> Window {
         let s = &self.settings;
-        let window = window(
+        window(
             now,
             s.granularity,
             s.lookback_buckets,
             s.include_open_bucket,
-        );
+        )
+    }
+
+    /// Reads the regular window at `now` and returns its points.
+    pub async fn collect(&self, now: Timestamp) -> Result<Vec<Point>, GenesysError> {
+        self.collect_window(self.regular_window(now)).await
+    }
+
+    /// Reads the buckets of `window` and returns their points.
+    pub async fn collect_window(&self, window: Window) -> Result<Vec<Point>, GenesysError> {
+        let s = &self.settings;
         let rows = self.client.aggregates(s, window).await?;
         let skills = self.names_for(&rows, Dimension::RequestedRoutingSkillId, Kind::Skill);
         let queues = self.names_for(&rows, Dimension::QueueId, Kind::Queue);

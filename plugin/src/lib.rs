@@ -8,14 +8,20 @@
 //!   one validation step into [`config::Settings`].
 //! - [`secret`]: the client secret's type, redacted in every `Debug` and `Display`.
 //! - [`genesys`]: the HTTP client: OAuth client credentials, the aggregates query,
-//!   the routing listings, error mapping (401 renews once, 403 names the permission).
+//!   the routing listings, error mapping (401 renews once, 403 names the permission),
+//!   pacing under the request budget, `Retry-After` and backoff with jitter.
 //! - [`names`]: skill and queue names, cached with `moka`.
 //! - [`points`]: aggregates rows → points of the data contract (`genesys-aht-contract`).
-//! - [`collect`]: one collection (window, query, names, points).
+//! - [`collect`]: one collection of a window (query, names, points).
+//! - [`poll`]: one poll: the regular window, then backfill from the watermark.
+//! - [`state`]: the state file holding the watermark, replaced atomically.
+//! - [`stats`]: the plugin's own metrics (requests, retries, polls, points).
 //! - [`output`]: whole batches to stdout, flushed; a closed stdout ends quietly.
-//! - [`run`]: the modes `--once`, the execd loop and `--demo`.
+//! - [`run`]: the modes `--once`, the execd loop and `--demo`; stop and deadlines.
+//! - [`clock`]: "now", from the system or, in tests, from a file.
 //! - [`log`]: `E! `/`W! `/`I! `/`D! ` lines on stderr.
 
+pub mod clock;
 pub mod collect;
 pub mod config;
 pub mod genesys;
@@ -23,5 +29,8 @@ pub mod log;
 pub mod names;
 pub mod output;
 pub mod points;
+pub mod poll;
 pub mod run;
 pub mod secret;
+pub mod state;
+pub mod stats;

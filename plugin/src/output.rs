@@ -23,12 +23,7 @@ pub fn write_batch(out: &mut impl Write, points: &[Point]) -> Result<usize, Outp
         Ok(bytes) => (bytes, points.len()),
         Err(_) => encode_each(points),
     };
-    out.write_all(&bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| match e.kind() {
-            io::ErrorKind::BrokenPipe => OutputError::Closed,
-            _ => OutputError::Io(e),
-        })?;
+    write_all(out, &bytes)?;
     Ok(lines)
 }
 
@@ -50,6 +45,20 @@ fn encode_each(points: &[Point]) -> (Vec<u8>, usize) {
 /// Writes a batch to the process's stdout.
 pub fn write_stdout(points: &[Point]) -> Result<usize, OutputError> {
     write_batch(&mut io::stdout().lock(), points)
+}
+
+/// Writes already encoded whole lines to the process's stdout, flushed.
+pub fn write_bytes(bytes: &[u8]) -> Result<(), OutputError> {
+    write_all(&mut io::stdout().lock(), bytes)
+}
+
+fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), OutputError> {
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::BrokenPipe => OutputError::Closed,
+            _ => OutputError::Io(e),
+        })
 }
 
 #[cfg(test)]

@@ -1,21 +1,26 @@
 //! The program's modes: `--once`, the execd loop (`--config`) and `--demo`.
 //!
 //! The loop waits for a trigger (a stdin line with `signal = "STDIN"`, a tick with
-//! `"none"`), runs one collection and writes its batch. Stdin EOF, Ctrl-C or SIGTERM
-//! end it, also in the middle of a poll: the poll is dropped and nothing of it is
-//! written. Lines that arrive during a poll coalesce into one next poll.
+//! `"none"`), runs one poll ([`crate::poll`]) under its deadline and writes its
+//! batches, then the plugin's own metrics. Stdin EOF, Ctrl-C or SIGTERM end it, also
+//! in the middle of a poll or of a retry's wait: the poll gets a short grace, then is
+//! dropped; a batch is written whole or not at all. Lines that arrive during a poll
+//! merge into one next poll.
 
 use std::path::Path;
 use std::time::Duration;
 
+use genesys_aht_contract::encode_batch_as;
 use jiff::Timestamp;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
-use tokio::time::Interval;
+use tokio::time::{Instant, Interval};
 
 use crate::collect::Collector;
 use crate::config::{ConfigError, FileConfig, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
+use crate::poll::Poller;
+use crate::stats::Counter;
 
 /// Why the program stops with an error.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +34,32 @@ pub enum RunError {
     /// Stdout failed.
     #[error(transparent)]
     Output(OutputError),
+    /// The poll ran past `execd.poll_timeout`.
+    #[error(
+        "poll abandoned after execd.poll_timeout ({} s); the next poll reads its buckets again",
+        .0.as_secs()
+    )]
+    Deadline(Duration),
     /// The demo's simulator did not start.
     #[error("starting the simulated Genesys Cloud: {0}")]
     Simulator(std::io::Error),
 }
 
-/// `--once`: collect the last `lookback` window, print it, return.
+/// `--once`: one poll (the last `lookback`, and backfill from the state file), its
+/// batches and the plugin's own metrics printed; then return.
 pub async fn once(settings: Settings) -> Result<(), RunError> {
-    let collector = Collector::new(settings)?;
-    match poll(&collector).await {
+    let mut poller = Poller::new(Collector::new(settings)?);
+    let now = crate::clock::now();
+    let started = Instant::now();
+    let outcome = poll(&mut poller, now).await;
+    let stats = poller.collector().stats();
+    stats.bump(Counter::Polls);
+    stats.poll_took(started.elapsed());
+    if outcome.is_ok() {
+        stats.succeeded_at(now.as_second());
+    }
+    let outcome = outcome.and_then(|()| write_self_metrics(&poller, now));
+    match outcome {
         Ok(()) | Err(RunError::Output(OutputError::Closed)) => Ok(()),
         Err(e) => Err(e),
     }
@@ -45,7 +67,8 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
 
 /// The execd loop with the settings' trigger.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
-    let collector = Collector::new(settings)?;
+    let mut poller = Poller::new(Collector::new(settings)?);
+    let collector = poller.collector();
     collector.login().await?;
     match collector.settings().signal {
         Signal::Stdin => crate::info!("logged in; collecting on each line from stdin"),
@@ -54,7 +77,7 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
             collector.settings().interval
         ),
     }
-    run_loop(&collector).await
+    run_loop(&mut poller).await
 }
 
 /// `--demo`: the simulated org in-process, polled every two seconds until stdin
@@ -78,47 +101,105 @@ pub async fn demo() -> Result<(), RunError> {
     serve(settings).await
 }
 
-async fn run_loop(collector: &Collector) -> Result<(), RunError> {
-    let signal = collector.settings().signal;
+async fn run_loop(poller: &mut Poller) -> Result<(), RunError> {
+    let settings = poller.collector().settings().clone();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
-    let mut ticker = tokio::time::interval(collector.settings().interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticker = tokio::time::interval(settings.interval);
+    // A poll longer than the interval skips the ticks it overran (with a warning below)
+    // instead of queueing them.
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
-    // A stdin line that arrived during the last poll: one more poll, not one per line.
-    let mut pending = false;
+    // Stdin lines that arrived during the last poll: one more poll, not one per line.
+    let mut merged = 0_u32;
     loop {
-        if !pending {
+        if merged == 0 {
             let stop = tokio::select! {
                 () = &mut shutdown => true,
-                stop = next_trigger(signal, &mut stdin, &mut ticker) => stop,
+                stop = next_trigger(settings.signal, &mut stdin, &mut ticker) => stop,
             };
             if stop {
                 break;
             }
         }
-        pending = false;
-        let poll = poll(collector);
-        tokio::pin!(poll);
-        let (outcome, stop) = tokio::select! {
-            () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
-            () = watch_stdin(signal, &mut stdin, &mut pending) => {
-                (finish_before_stop(poll.as_mut()).await, true)
+        merged = 0;
+        let now = crate::clock::now();
+        let started = Instant::now();
+        let (outcome, stop) = {
+            let poll = poll(poller, now);
+            tokio::pin!(poll);
+            tokio::select! {
+                () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
+                () = watch_stdin(settings.signal, &mut stdin, &mut merged) => {
+                    (finish_before_stop(poll.as_mut()).await, true)
+                }
+                outcome = &mut poll => (Some(outcome), false),
             }
-            outcome = &mut poll => (Some(outcome), false),
         };
-        match outcome {
-            None => crate::warn!("stopping mid-poll; its batch is dropped"),
-            Some(Ok(())) => {}
-            Some(Err(RunError::Output(OutputError::Closed))) => return Ok(()),
-            Some(Err(e)) => crate::error!("collection failed: {e}"),
+        let Some(outcome) = outcome else {
+            crate::warn!("stopping mid-poll; the rest of it is dropped");
+            break;
+        };
+        let took = started.elapsed();
+        if let Err(RunError::Output(OutputError::Closed)) = report(poller, outcome, now, took) {
+            return Ok(());
         }
         if stop {
             break;
         }
+        warn_if_overrun(poller, &settings, took, merged);
     }
     crate::info!("stopping");
     Ok(())
+}
+
+/// Counts and logs a poll's outcome, then writes the plugin's own metrics.
+fn report(
+    poller: &Poller,
+    outcome: Result<(), RunError>,
+    now: Timestamp,
+    took: Duration,
+) -> Result<(), RunError> {
+    let stats = poller.collector().stats();
+    stats.bump(Counter::Polls);
+    stats.poll_took(took);
+    match outcome {
+        Ok(()) => stats.succeeded_at(now.as_second()),
+        Err(RunError::Output(OutputError::Closed)) => {
+            return Err(RunError::Output(OutputError::Closed));
+        }
+        Err(e @ RunError::Deadline(_)) => {
+            stats.bump(Counter::PollsAbandoned);
+            crate::warn!("{e}");
+        }
+        Err(e) => {
+            stats.bump(Counter::PollsFailed);
+            crate::error!("collection failed: {e}");
+        }
+    }
+    write_self_metrics(poller, now)
+}
+
+/// A poll that overran its trigger: the triggers it missed are skipped, not queued.
+fn warn_if_overrun(poller: &Poller, settings: &Settings, took: Duration, merged: u32) {
+    let stats = poller.collector().stats();
+    match settings.signal {
+        Signal::Stdin if merged > 0 => {
+            for _ in 0..merged {
+                stats.bump(Counter::TriggersMerged);
+            }
+            crate::warn!(
+                "a poll took {} ms and {merged} trigger(s) arrived meanwhile: polling once more, not {merged} times",
+                took.as_millis()
+            );
+        }
+        Signal::None if took > settings.interval => crate::warn!(
+            "a poll took {} ms, longer than execd.interval: {} poll(s) skipped",
+            took.as_millis(),
+            took.as_millis() / settings.interval.as_millis().max(1)
+        ),
+        _ => {}
+    }
 }
 
 /// How long a poll may still run after a stop request: Telegraf waits a few seconds
@@ -135,12 +216,12 @@ where
     tokio::time::timeout(STOP_GRACE, poll).await.ok()
 }
 
-/// While a poll runs: notes a trigger line in `pending`, returns when stdin closes.
-async fn watch_stdin(signal: Signal, stdin: &mut Lines<BufReader<Stdin>>, pending: &mut bool) {
+/// While a poll runs: counts trigger lines in `merged`, returns when stdin closes.
+async fn watch_stdin(signal: Signal, stdin: &mut Lines<BufReader<Stdin>>, merged: &mut u32) {
     // `next_line` is cancel-safe: a line half read when the poll ends stays buffered.
     while let Ok(Some(_)) = stdin.next_line().await {
         if signal == Signal::Stdin {
-            *pending = true;
+            *merged += 1;
         }
     }
 }
@@ -164,12 +245,31 @@ async fn next_trigger(
     }
 }
 
-/// One collection, written as one batch.
-async fn poll(collector: &Collector) -> Result<(), RunError> {
-    let points = collector.collect(Timestamp::now()).await?;
-    let lines = output::write_stdout(&points).map_err(RunError::Output)?;
-    crate::debug!("wrote {lines} lines");
-    Ok(())
+/// One poll at `now` under `execd.poll_timeout`, each batch written to stdout.
+async fn poll(poller: &mut Poller, now: Timestamp) -> Result<(), RunError> {
+    let deadline = poller.collector().settings().poll_timeout;
+    let mut sink = |points: &[genesys_aht_contract::Point]| output::write_stdout(points);
+    match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(RunError::Deadline(deadline)),
+    }
+}
+
+/// The plugin's own metrics at `now`, when `execd.self_metrics` is on.
+fn write_self_metrics(poller: &Poller, now: Timestamp) -> Result<(), RunError> {
+    let collector = poller.collector();
+    if !collector.settings().self_metrics {
+        return Ok(());
+    }
+    let mut bytes = Vec::new();
+    for (measurement, points) in collector.stats().points(now.as_nanosecond() as i64) {
+        // Counters and gauges are always finite integers; a failure here is a bug.
+        match encode_batch_as(measurement, &points) {
+            Ok(batch) => bytes.extend_from_slice(&batch),
+            Err(e) => crate::warn!("skipping the plugin's own metrics: {e}"),
+        }
+    }
+    output::write_bytes(&bytes).map_err(RunError::Output)
 }
 
 async fn shutdown_signal() {

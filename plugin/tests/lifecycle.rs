@@ -10,7 +10,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{BIN, DEFAULT_CLIENT, config_file, sim};
+use common::{BIN, DEFAULT_CLIENT, config_file, parse_all, sim};
 use genesys_sim::{Endpoint, FaultKind, Sim, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
@@ -115,5 +115,22 @@ async fn lines_during_a_poll_coalesce_into_one_next_poll() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert_eq!(stderr.matches("D! wrote").count(), 2, "{stderr}");
+    let polls = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.path.ends_with("/aggregates/query"))
+        .count();
+    assert_eq!(polls, 2, "{stderr}");
+    assert!(
+        stderr.contains("W! a poll took") && stderr.contains("4 trigger(s) arrived"),
+        "{stderr}"
+    );
+    // The plugin's own metrics count the polls and the merged triggers too.
+    let own = parse_all(&output.stdout);
+    let last = own
+        .iter()
+        .rfind(|l| l.measurement == genesys_aht_contract::names::internal::MEASUREMENT)
+        .expect("the plugin's own metrics");
+    assert_eq!(last.integers.get("polls"), Some(&2), "{last:?}");
+    assert_eq!(last.integers.get("triggers_merged"), Some(&4), "{last:?}");
 }

@@ -9,7 +9,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, DEFAULT_CLIENT, config_file, parse, run, sim};
+use common::{BIN, DEFAULT_CLIENT, config_file, parse, parse_all, run, sim};
 use genesys_sim::SimConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -25,9 +25,12 @@ async fn once_prints_whole_lines_only() {
     assert!(output.status.success());
     assert!(output.stdout.ends_with(b"\n"), "the last line is complete");
     let text = String::from_utf8(output.stdout.clone()).unwrap();
-    let lines = parse(&output.stdout);
-    assert_eq!(lines.len(), text.lines().count(), "every line parses");
-    assert!(lines.len() > 10, "{text}");
+    assert_eq!(
+        parse_all(&output.stdout).len(),
+        text.lines().count(),
+        "every line parses"
+    );
+    assert!(parse(&output.stdout).len() > 10, "{text}");
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ async fn the_token_is_reused_then_renewed_before_it_expires() {
 }
 
 #[tokio::test]
-async fn a_rate_limit_is_reported_with_its_retry_after() {
+async fn a_rate_limit_past_the_retries_is_reported_with_its_retry_after() {
     let sim = sim(SimConfig::default()).await;
     sim.push_fault(
         Endpoint::Aggregates,
@@ -62,7 +62,8 @@ async fn a_rate_limit_is_reported_with_its_retry_after() {
         1,
     );
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let genesys = format!("{DEFAULT_CLIENT}\nmax_retries = 0");
+    let config = config_file(&dir, &sim, &genesys, "");
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());

@@ -105,6 +105,16 @@ pub struct GenesysConfig {
     /// Timeout of each HTTP request (default `"30s"`).
     #[serde(default = "default_request_timeout")]
     pub request_timeout: String,
+    /// Retries of a failed request (429, 5xx, timeout, reset) before it fails (default 8).
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// First wait before a retry after a 5xx or a timeout; doubled each time, with
+    /// jitter (default `"1s"`). A 429 waits exactly its `Retry-After`.
+    #[serde(default = "default_backoff_initial")]
+    pub backoff_initial: String,
+    /// Longest wait before a retry (default `"30s"`).
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max: String,
 }
 
 /// `[collect]`.
@@ -129,9 +139,11 @@ pub struct CollectConfig {
     pub media_types: Vec<String>,
     /// Queue ID filter; empty: all.
     pub queue_ids: Vec<String>,
-    /// Reserved for backfill (default `"7d"`).
+    /// How far back a restart catches up from the state file's watermark (default `"7d"`).
     pub max_backfill: String,
-    /// Reserved for backfill.
+    /// Length of one backfill request (default `"6h"`, whole buckets).
+    pub backfill_chunk: String,
+    /// Where the watermark is kept; unset: no backfill after downtime.
     pub state_file: Option<String>,
 }
 
@@ -160,6 +172,7 @@ impl Default for CollectConfig {
             media_types: Vec::new(),
             queue_ids: Vec::new(),
             max_backfill: "7d".into(),
+            backfill_chunk: "6h".into(),
             state_file: None,
         }
     }
@@ -173,6 +186,10 @@ pub struct ExecdConfig {
     pub signal: String,
     /// Poll interval when `signal = "none"` (default `"60s"`).
     pub interval: String,
+    /// A poll still running after this is abandoned (default `"2m"`).
+    pub poll_timeout: String,
+    /// Also write the plugin's own metrics after each poll (default true).
+    pub self_metrics: bool,
 }
 
 impl Default for ExecdConfig {
@@ -180,6 +197,8 @@ impl Default for ExecdConfig {
         ExecdConfig {
             signal: "STDIN".into(),
             interval: "60s".into(),
+            poll_timeout: "2m".into(),
+            self_metrics: true,
         }
     }
 }
@@ -189,6 +208,18 @@ fn default_requests_per_minute() -> u32 {
 }
 
 fn default_request_timeout() -> String {
+    "30s".into()
+}
+
+fn default_max_retries() -> u32 {
+    8
+}
+
+fn default_backoff_initial() -> String {
+    "1s".into()
+}
+
+fn default_backoff_max() -> String {
     "30s".into()
 }
 

@@ -1,11 +1,13 @@
 //! The one validation step: [`FileConfig`] → [`Settings`], before any network call.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use genesys_aht_contract::{Dimension, MetricKind};
 
 use super::duration::{parse_human, parse_human_or_iso};
 use super::{ConfigError, FileConfig, GenesysConfig, env, region, vocabulary};
+use crate::genesys::retry::RetryPolicy;
 use crate::secret::Secret;
 
 /// How collections are triggered (`execd.signal`).
@@ -32,6 +34,8 @@ pub struct Settings {
     pub requests_per_minute: u32,
     /// Timeout of every HTTP request.
     pub request_timeout: Duration,
+    /// When and how long to wait before sending a failed request again.
+    pub retry: RetryPolicy,
     /// Bucket length.
     pub granularity: Duration,
     /// Dimensions to group by, in configured order.
@@ -52,6 +56,16 @@ pub struct Settings {
     pub signal: Signal,
     /// Poll interval when `signal` is [`Signal::None`].
     pub interval: Duration,
+    /// A poll still running after this is abandoned.
+    pub poll_timeout: Duration,
+    /// Write the plugin's own metrics after each poll.
+    pub self_metrics: bool,
+    /// Where the watermark is kept; `None`: no backfill.
+    pub state_file: Option<PathBuf>,
+    /// How far back a backfill reaches, in buckets.
+    pub max_backfill_buckets: u32,
+    /// Buckets per backfill request.
+    pub backfill_chunk_buckets: u32,
 }
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -90,7 +104,9 @@ impl Settings {
                 )
             })?;
         let lookback = duration("collect.lookback", &c.lookback)?;
-        duration("collect.max_backfill", &c.max_backfill)?;
+        let buckets = |d: Duration| d.as_secs().div_ceil(granularity.as_secs()).max(1) as u32;
+        let max_backfill = duration("collect.max_backfill", &c.max_backfill)?;
+        let backfill_chunk = positive("collect.backfill_chunk", &c.backfill_chunk)?;
         if g.requests_per_minute == 0 {
             return Err(ConfigError::invalid(
                 "genesys.requests_per_minute",
@@ -104,18 +120,52 @@ impl Settings {
             client_secret: secret(g, lookup)?,
             requests_per_minute: g.requests_per_minute,
             request_timeout: positive("genesys.request_timeout", &g.request_timeout)?,
+            retry: RetryPolicy {
+                max_retries: g.max_retries,
+                initial: positive("genesys.backoff_initial", &g.backoff_initial)?,
+                max: positive("genesys.backoff_max", &g.backoff_max)?,
+            },
             granularity,
             group_by: group_by(&c.group_by)?,
             metrics: metrics(&c.metrics)?,
-            lookback_buckets: lookback.as_secs().div_ceil(granularity.as_secs()).max(1) as u32,
+            lookback_buckets: buckets(lookback),
             include_open_bucket: c.include_open_bucket,
             flatten: c.flatten_multivalued_dimensions,
             media_types: c.media_types.clone(),
             queue_ids: c.queue_ids.clone(),
             signal: signal(&file.execd.signal)?,
             interval: positive("execd.interval", &file.execd.interval)?,
+            poll_timeout: positive("execd.poll_timeout", &file.execd.poll_timeout)?,
+            self_metrics: file.execd.self_metrics,
+            state_file: state_file(c.state_file.as_deref(), lookup)?,
+            max_backfill_buckets: u32::try_from(max_backfill.as_secs() / granularity.as_secs())
+                .unwrap_or(u32::MAX),
+            backfill_chunk_buckets: buckets(backfill_chunk),
         })
     }
+}
+
+/// The state file's path; its directory must exist, so that a typo shows at start,
+/// not as a lost watermark after the first poll.
+fn state_file(path: Option<&str>, lookup: Lookup<'_>) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let path = PathBuf::from(env::expand("collect.state_file", path, lookup)?);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    if path.file_name().is_none() || !dir.is_dir() {
+        return Err(ConfigError::invalid(
+            "collect.state_file",
+            format!(
+                "a file path in an existing directory, not {:?}",
+                path.display()
+            ),
+        ));
+    }
+    Ok(Some(path))
 }
 
 fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {

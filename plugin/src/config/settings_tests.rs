@@ -52,7 +52,8 @@ fn the_sample_parses_and_states_the_defaults() {
         .replace(
             "client_secret_file = \"/etc/genesys-aht/client_secret\"\n",
             "",
-        );
+        )
+        .replace("state_file = \"/var/lib/genesys-aht/state.json\"\n", "");
     let explicit = settings(&uncommented).expect("the uncommented sample is valid");
     for s in [&sample, &explicit] {
         assert_eq!(s.granularity, minimal.granularity);
@@ -66,7 +67,15 @@ fn the_sample_parses_and_states_the_defaults() {
         assert_eq!(s.interval, minimal.interval);
         assert_eq!(s.requests_per_minute, minimal.requests_per_minute);
         assert_eq!(s.request_timeout, minimal.request_timeout);
+        assert_eq!(s.retry, minimal.retry);
+        assert_eq!(s.poll_timeout, minimal.poll_timeout);
+        assert_eq!(s.self_metrics, minimal.self_metrics);
+        assert_eq!(s.max_backfill_buckets, minimal.max_backfill_buckets);
+        assert_eq!(s.backfill_chunk_buckets, minimal.backfill_chunk_buckets);
     }
+    assert_eq!(minimal.max_backfill_buckets, 7 * 96);
+    assert_eq!(minimal.backfill_chunk_buckets, 24);
+    assert_eq!(minimal.state_file, None);
     assert_eq!(minimal.granularity, Duration::from_secs(900));
     assert_eq!(minimal.lookback_buckets, 4);
     assert_eq!(minimal.signal, Signal::Stdin);
@@ -204,4 +213,17 @@ fn toml_mistakes_name_the_key_without_quoting_the_line() {
     assert!(
         error(&format!("{MINIMAL}[collect]\nsource = \"details\"\n")).contains("collect.source")
     );
+}
+
+#[test]
+fn a_state_file_in_a_missing_directory_is_named() {
+    let err = error(&format!(
+        "{MINIMAL}[collect]\nstate_file = \"/nonexistent-dir/state.json\"\n"
+    ));
+    assert!(
+        err.contains("collect.state_file") && err.contains("existing directory"),
+        "{err}"
+    );
+    let err = error(&format!("{MINIMAL}[execd]\npoll_timeout = \"0s\"\n"));
+    assert!(err.contains("execd.poll_timeout"), "{err}");
 }

@@ -1,13 +1,16 @@
 //! OAuth client credentials: HTTP Basic at `<login>/oauth/token`, the token cached and
 //! renewed before `expires_in` runs out.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use super::pacer::Pacer;
 use super::{GenesysError, excerpt};
 use crate::secret::Secret;
+use crate::stats::Stats;
 
 /// Renew this long before the token expires, or at 90 % of its life for short-lived tokens,
 /// so that a request never starts with a token about to lapse.
@@ -27,6 +30,8 @@ pub struct TokenSource {
     client_id: String,
     client_secret: Secret,
     current: Mutex<Option<Token>>,
+    pacer: Arc<Pacer>,
+    stats: Arc<Stats>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,12 +48,15 @@ struct OAuthError {
 }
 
 impl TokenSource {
-    /// A token source for the login at `login_url`.
+    /// A token source for the login at `login_url`; logins are paced and counted with
+    /// the API calls, since Genesys's budget counts every request.
     pub fn new(
         http: reqwest::Client,
         login_url: &str,
         client_id: &str,
         client_secret: Secret,
+        pacer: Arc<Pacer>,
+        stats: Arc<Stats>,
     ) -> Self {
         TokenSource {
             http,
@@ -56,6 +64,8 @@ impl TokenSource {
             client_id: client_id.to_owned(),
             client_secret,
             current: Mutex::new(None),
+            pacer,
+            stats,
         }
     }
 
@@ -81,6 +91,7 @@ impl TokenSource {
 
     async fn login(&self) -> Result<Token, GenesysError> {
         let endpoint = "POST /oauth/token".to_owned();
+        let permit = self.pacer.acquire().await;
         let started = Instant::now();
         let response = self
             .http
@@ -89,12 +100,23 @@ impl TokenSource {
             .form(&[("grant_type", "client_credentials")])
             .send()
             .await
-            .map_err(|e| super::transport(&endpoint, e))?;
+            .map_err(|e| {
+                self.stats.request("token", super::transport_status(&e));
+                super::transport(&endpoint, e)
+            })?;
         let status = response.status();
+        self.stats.request("token", status.as_str());
+        let retry_after = super::retry_after(&response);
         let bytes = response
             .bytes()
             .await
             .map_err(|e| super::transport(&endpoint, e))?;
+        drop(permit);
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            // The login service is busy or failing, not refusing: worth retrying.
+            let error: super::ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+            return Err(super::status_error(endpoint, status, error, retry_after));
+        }
         if !status.is_success() {
             // Genesys answers 400 (peers also see 401) with an OAuth-style body.
             let body: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();

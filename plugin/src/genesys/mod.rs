@@ -1,13 +1,19 @@
 //! A small Genesys Cloud client: OAuth client credentials ([`auth`]), the conversation
 //! aggregates query ([`aggregates`]) and the routing listings ([`routing`]).
 //!
-//! One `reqwest::Client` with a timeout on every request. A 401 on an API call renews
-//! the token once and retries; a 403 names the permission the OAuth client lacks.
+//! One `reqwest::Client` with a timeout on every request. Every request, the login
+//! included, waits for the [`pacer`] (the per-minute budget, `Retry-After`) and is
+//! retried by the rules of [`retry`]. A 401 on an API call renews the token once and
+//! retries; a 403 names the permission the OAuth client lacks. Each request is counted
+//! in [`Stats`] by endpoint and status.
 
 pub mod aggregates;
 pub mod auth;
+pub mod pacer;
+pub mod retry;
 pub mod routing;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -15,7 +21,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::Settings;
+use crate::stats::{Counter, Stats};
 use auth::TokenSource;
+use pacer::Pacer;
+use retry::{Retry, RetryPolicy};
 
 /// Why a Genesys call failed. No variant ever carries the client secret or a token.
 #[derive(Debug, thiserror::Error)]
@@ -124,17 +133,20 @@ pub(crate) fn excerpt(text: &str) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
-/// An authenticated Genesys client.
+/// An authenticated, paced and retrying Genesys client.
 #[derive(Debug)]
 pub struct Client {
     http: reqwest::Client,
     api_url: String,
     tokens: TokenSource,
+    pacer: Arc<Pacer>,
+    retry: RetryPolicy,
+    stats: Arc<Stats>,
 }
 
 impl Client {
-    /// A client for `settings` (no request is made yet).
-    pub fn new(settings: &Settings) -> Result<Client, GenesysError> {
+    /// A client for `settings` counting into `stats` (no request is made yet).
+    pub fn new(settings: &Settings, stats: Arc<Stats>) -> Result<Client, GenesysError> {
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
@@ -144,22 +156,28 @@ impl Client {
                 endpoint: "HTTP client".into(),
                 reason: e.to_string(),
             })?;
+        let pacer = Arc::new(Pacer::new(settings.requests_per_minute));
         let tokens = TokenSource::new(
             http.clone(),
             &settings.login_url,
             &settings.client_id,
             settings.client_secret.clone(),
+            pacer.clone(),
+            stats.clone(),
         );
         Ok(Client {
             http,
             api_url: settings.api_url.clone(),
             tokens,
+            pacer,
+            retry: settings.retry,
+            stats,
         })
     }
 
     /// Logs in now (or reuses a valid token): config mistakes show before the first poll.
     pub async fn login(&self) -> Result<(), GenesysError> {
-        self.tokens.token().await.map(drop)
+        self.retrying(|| self.tokens.token()).await.map(drop)
     }
 
     /// Sends `method path_and_query` with `body` (JSON) and decodes the JSON answer;
@@ -171,10 +189,62 @@ impl Client {
         body: Option<&serde_json::Value>,
         permission: &str,
     ) -> Result<T, GenesysError> {
-        let endpoint = format!(
-            "{method} {}",
-            path_and_query.split('?').next().unwrap_or_default()
-        );
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        let endpoint = format!("{method} {path}");
+        let label = endpoint_label(path);
+        self.retrying(|| async {
+            let bytes = self
+                .send(&method, path_and_query, body, &endpoint, label)
+                .await
+                .map_err(|e| e.with_permission(permission))?;
+            serde_json::from_slice(&bytes).map_err(|e| GenesysError::Decode {
+                endpoint: endpoint.clone(),
+                reason: e.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or runs out of retries.
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, GenesysError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, GenesysError>>,
+    {
+        let mut retries = 0;
+        loop {
+            let error = match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let wait = match self.retry.decide(&error, retries) {
+                Retry::No => return Err(error),
+                Retry::After(wait) => wait,
+                Retry::RateLimited(wait) => {
+                    self.pacer.pause_until(tokio::time::Instant::now() + wait);
+                    wait
+                }
+            };
+            retries += 1;
+            self.stats.bump(Counter::Retries);
+            crate::warn!(
+                "{error}; retry {retries}/{} in {} ms",
+                self.retry.max_retries,
+                wait.as_millis()
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One paced request and its whole body; a 401 renews the token and sends once more.
+    async fn send(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+        endpoint: &str,
+        label: &'static str,
+    ) -> Result<bytes::Bytes, GenesysError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.token().await?;
@@ -185,34 +255,62 @@ impl Client {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await.map_err(|e| transport(&endpoint, e))?;
+            let permit = self.pacer.acquire().await;
+            let response = request.send().await.map_err(|e| {
+                self.stats.request(label, transport_status(&e));
+                transport(endpoint, e)
+            })?;
             let status = response.status();
+            self.stats.request(label, status.as_str());
             if status == StatusCode::UNAUTHORIZED && !renewed {
                 // The token expired early or was revoked: renew once.
+                drop(permit);
                 self.tokens.invalidate(&token).await;
                 renewed = true;
                 continue;
             }
             let retry_after = retry_after(&response);
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| transport(&endpoint, e))?;
+            let bytes = response.bytes().await.map_err(|e| transport(endpoint, e))?;
+            drop(permit);
             if status.is_success() {
-                return serde_json::from_slice(&bytes).map_err(|e| GenesysError::Decode {
-                    endpoint,
-                    reason: e.to_string(),
-                });
+                return Ok(bytes);
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                self.stats.bump(Counter::RateLimited);
             }
             let error: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(status_error(
-                endpoint,
+                endpoint.to_owned(),
                 status,
                 error,
                 retry_after,
-                permission,
             ));
         }
+    }
+}
+
+/// The endpoint family, for the request counters.
+fn endpoint_label(path: &str) -> &'static str {
+    const FAMILIES: [(&str, &str); 6] = [
+        ("/oauth/token", "token"),
+        ("/api/v2/analytics/conversations/aggregates", "aggregates"),
+        ("/api/v2/analytics/conversations/details/jobs", "jobs"),
+        ("/api/v2/analytics/conversations/details", "details"),
+        ("/api/v2/routing/skills", "skills"),
+        ("/api/v2/routing/queues", "queues"),
+    ];
+    FAMILIES
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or("other", |(_, label)| label)
+}
+
+/// The status tag of a request that got no HTTP status.
+pub(crate) fn transport_status(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else {
+        "connection"
     }
 }
 
@@ -244,7 +342,6 @@ fn status_error(
     status: StatusCode,
     error: ErrorBody,
     retry_after: Option<Duration>,
-    permission: &str,
 ) -> GenesysError {
     match status {
         StatusCode::UNAUTHORIZED => GenesysError::Unauthorized {
@@ -253,10 +350,11 @@ fn status_error(
         },
         StatusCode::FORBIDDEN => GenesysError::Forbidden {
             endpoint,
+            // Empty when Genesys does not say: the caller knows what the endpoint needs.
             permission: error
                 .message_params
                 .and_then(|p| p.get("permissions").cloned())
-                .unwrap_or_else(|| permission.to_owned()),
+                .unwrap_or_default(),
         },
         StatusCode::TOO_MANY_REQUESTS => GenesysError::RateLimited {
             endpoint,
@@ -267,5 +365,21 @@ fn status_error(
             status: status.as_u16(),
             reason: error.reason(),
         },
+    }
+}
+
+impl GenesysError {
+    /// Fills in the permission of a 403 that did not name one.
+    fn with_permission(self, needed: &str) -> GenesysError {
+        match self {
+            GenesysError::Forbidden {
+                endpoint,
+                permission,
+            } if permission.is_empty() => GenesysError::Forbidden {
+                endpoint,
+                permission: needed.to_owned(),
+            },
+            other => other,
+        }
     }
 }

@@ -55,8 +55,16 @@ pub struct Line {
     pub floats: BTreeMap<String, f64>,
 }
 
-/// Parses stdout; panics on any line the parser refuses.
+/// The conversation lines of stdout; panics on any line the parser refuses.
 pub fn parse(stdout: &[u8]) -> Vec<Line> {
+    parse_all(stdout)
+        .into_iter()
+        .filter(|line| line.measurement == genesys_aht_contract::MEASUREMENT)
+        .collect()
+}
+
+/// Every line of `stdout`, the plugin's own metrics included.
+pub fn parse_all(stdout: &[u8]) -> Vec<Line> {
     let text = std::str::from_utf8(stdout).expect("stdout is UTF-8");
     parse_lines(text)
         .map(|line| {

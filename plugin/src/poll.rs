@@ -1,0 +1,197 @@
+//! One poll: the regular window first, then, after downtime, a few backfill chunks
+//! from the state file's watermark. Each window is written as its own batch as soon as
+//! it is read, and the watermark moves only past windows already written, so a crash
+//! at any moment repeats some buckets (same timestamps: they overwrite themselves)
+//! and never skips one.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use genesys_aht_contract::Point;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::collect::Collector;
+use crate::genesys::aggregates::Window;
+use crate::output::OutputError;
+use crate::run::RunError;
+use crate::state::{self, State};
+
+/// Backfill chunks read per poll, after the regular window: a long gap is caught up
+/// over several polls, so that the regular one is never held up for long.
+pub const BACKFILL_CHUNKS_PER_POLL: usize = 4;
+
+/// Where a poll's batches go (stdout in the binary); returns the lines written.
+pub type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
+
+/// Polls with a collector and keeps the watermark.
+#[derive(Debug)]
+pub struct Poller {
+    collector: Collector,
+    state_file: Option<PathBuf>,
+    watermark: Option<Timestamp>,
+}
+
+impl Poller {
+    /// A poller starting from the state file's watermark, if there is one.
+    pub fn new(collector: Collector) -> Poller {
+        let state_file = collector.settings().state_file.clone();
+        let watermark = state_file
+            .as_deref()
+            .and_then(|path| match state::load(path) {
+                Ok(state) => state.map(|s| s.watermark),
+                Err(e) => {
+                    crate::warn!("{e}; starting without a watermark (no backfill this time)");
+                    None
+                }
+            });
+        if let Some(watermark) = watermark {
+            crate::info!("watermark {watermark}: buckets after it are backfilled if missing");
+            collector.stats().watermark(watermark.as_second());
+        }
+        Poller {
+            collector,
+            state_file,
+            watermark,
+        }
+    }
+
+    /// The collector.
+    pub fn collector(&self) -> &Collector {
+        &self.collector
+    }
+
+    /// The watermark: every closed bucket ending at or before it has been written.
+    pub fn watermark(&self) -> Option<Timestamp> {
+        self.watermark
+    }
+
+    /// One poll at `now`, writing each window's points to `sink`.
+    pub async fn poll(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), RunError> {
+        let regular = self.collector.regular_window(now);
+        let closed_end = self.closed_end(now);
+        let points = self.collector.collect_window(regular).await?;
+        self.write(sink, &points, regular)?;
+        let chunks = self.backfill_chunks(regular.start, closed_end);
+        if chunks.is_empty() {
+            self.advance(closed_end);
+        }
+        for chunk in chunks {
+            let points = self.collector.collect_window(chunk).await?;
+            self.write(sink, &points, chunk)?;
+            // The regular window, already written, continues where the backfill ends.
+            self.advance(if chunk.end >= regular.start {
+                closed_end
+            } else {
+                chunk.end
+            });
+        }
+        Ok(())
+    }
+
+    fn write(&self, sink: &mut Sink<'_>, points: &[Point], window: Window) -> Result<(), RunError> {
+        let lines = sink(points).map_err(RunError::Output)?;
+        self.collector.stats().emitted(lines);
+        crate::debug!("wrote {lines} lines for {} to {}", window.start, window.end);
+        Ok(())
+    }
+
+    /// The start of the open bucket: the end of the last closed one.
+    fn closed_end(&self, now: Timestamp) -> Timestamp {
+        let s = self.collector.settings();
+        crate::collect::window(now, s.granularity, 0, false).end
+    }
+
+    /// This poll's share of the gap between the watermark and the regular window,
+    /// oldest first; a gap older than `max_backfill` is given up with a warning.
+    fn backfill_chunks(&mut self, regular_start: Timestamp, closed_end: Timestamp) -> Vec<Window> {
+        let Some(watermark) = self.watermark.filter(|w| *w < regular_start) else {
+            return Vec::new();
+        };
+        let s = self.collector.settings();
+        let bucket = s.granularity;
+        let floor = closed_end - span(bucket, s.max_backfill_buckets);
+        let mut start = watermark;
+        if start < floor {
+            crate::warn!(
+                "no data written from {watermark} to {floor}: longer ago than collect.max_backfill; not backfilled"
+            );
+            start = floor;
+            self.watermark = Some(floor);
+        }
+        let chunks = plan_chunks(start, regular_start, span(bucket, s.backfill_chunk_buckets));
+        if !chunks.is_empty() {
+            crate::info!(
+                "backfilling {start} to {regular_start}: {} request(s) left, up to {BACKFILL_CHUNKS_PER_POLL} per poll",
+                chunks.len()
+            );
+        }
+        chunks.into_iter().take(BACKFILL_CHUNKS_PER_POLL).collect()
+    }
+
+    /// Moves the watermark to `to` and saves it.
+    fn advance(&mut self, to: Timestamp) {
+        if self.watermark == Some(to) {
+            return;
+        }
+        self.watermark = Some(to);
+        self.collector.stats().watermark(to.as_second());
+        if let Some(path) = &self.state_file
+            && let Err(e) = state::save(path, &State { watermark: to })
+        {
+            crate::warn!("{e}; a restart may backfill more than needed");
+        }
+    }
+}
+
+/// `buckets` buckets of `bucket`.
+fn span(bucket: Duration, buckets: u32) -> SignedDuration {
+    SignedDuration::try_from(bucket.saturating_mul(buckets)).unwrap_or(SignedDuration::MAX)
+}
+
+/// `[start, end)` cut into windows of at most `chunk`, oldest first.
+pub fn plan_chunks(start: Timestamp, end: Timestamp, chunk: SignedDuration) -> Vec<Window> {
+    let mut chunks = Vec::new();
+    let mut from = start;
+    while from < end && chunk.is_positive() {
+        let to = from.checked_add(chunk).map_or(end, |t| t.min(end));
+        chunks.push(Window {
+            start: from,
+            end: to,
+        });
+        from = to;
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn a_gap_is_cut_into_chunks_that_cover_it_exactly() {
+        let chunks = plan_chunks(
+            at("2025-03-10T00:00:00Z"),
+            at("2025-03-10T13:30:00Z"),
+            SignedDuration::from_hours(6),
+        );
+        let bounds: Vec<_> = chunks.iter().map(|w| (w.start, w.end)).collect();
+        assert_eq!(
+            bounds,
+            [
+                (at("2025-03-10T00:00:00Z"), at("2025-03-10T06:00:00Z")),
+                (at("2025-03-10T06:00:00Z"), at("2025-03-10T12:00:00Z")),
+                (at("2025-03-10T12:00:00Z"), at("2025-03-10T13:30:00Z")),
+            ]
+        );
+        let none = plan_chunks(
+            at("2025-03-10T13:30:00Z"),
+            at("2025-03-10T13:30:00Z"),
+            SignedDuration::from_hours(6),
+        );
+        assert!(none.is_empty());
+    }
+}
