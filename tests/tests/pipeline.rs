@@ -268,7 +268,14 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_a_crash() {
         "the restarted plugin wrote"
     );
 
-    let points: Vec<Point> = recorded.metrics.iter().map(|(_, m)| to_point(m)).collect();
+    // The plugin's own metrics would go to InfluxDB too; the sidecar reads only the
+    // conversation measurement, which is what this test follows.
+    let points: Vec<Point> = recorded
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.measurement == genesys_aht_contract::MEASUREMENT)
+        .map(|(_, m)| to_point(m))
+        .collect();
     let body = genesys_aht_contract::encode_batch(&points).unwrap();
     influx
         .write(&String::from_utf8(body).unwrap())
