@@ -134,3 +134,53 @@ async fn lines_during_a_poll_coalesce_into_one_next_poll() {
     assert_eq!(last.integers.get("polls"), Some(&2), "{last:?}");
     assert_eq!(last.integers.get("triggers_merged"), Some(&4), "{last:?}");
 }
+
+/// The loop with a poll waiting out a long backoff after a 503.
+async fn mid_backoff(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
+    let genesys = format!("{DEFAULT_CLIENT}\nbackoff_initial = \"30s\"\nbackoff_max = \"60s\"");
+    let config = config_file(dir, sim, &genesys, "");
+    sim.push_fault(Endpoint::Aggregates, FaultKind::ServerError(503), 100);
+    let mut child = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\n").await.unwrap();
+    let failed_once = async {
+        while !sim.request_log().iter().any(|r| r.status == Some(503)) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), failed_once)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (child, stdin)
+}
+
+#[tokio::test]
+async fn stdin_eof_mid_backoff_stops_within_two_seconds() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, stdin) = mid_backoff(&sim, &dir).await;
+    drop(stdin);
+    stops_in_time(child, "EOF mid-backoff").await;
+}
+
+#[tokio::test]
+async fn sigterm_mid_backoff_stops_within_two_seconds() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _stdin) = mid_backoff(&sim, &dir).await;
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    stops_in_time(child, "SIGTERM mid-backoff").await;
+}

@@ -1,0 +1,75 @@
+//! The request budget holds: with `requests_per_minute = 5` and eight requests to
+//! make, the simulator never sees more than five in any minute, and the sixth waits
+//! for the first to leave the window rather than failing. (This test takes a minute.)
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{BIN, DEFAULT_CLIENT, config_file, sim};
+use genesys_sim::SimConfig;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const BUDGET: usize = 5;
+
+#[tokio::test]
+async fn no_minute_holds_more_requests_than_the_budget() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let genesys = format!("{DEFAULT_CLIENT}\nrequests_per_minute = {BUDGET}");
+    let config = config_file(&dir, &sim, &genesys, "");
+    let mut child = Command::new(BIN)
+        .args(["--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // A login, then seven polls: a skills listing and seven aggregates queries.
+    let polls = 7;
+    let requests = |sim: &genesys_sim::Sim| sim.request_log().len();
+    for _ in 0..polls {
+        stdin.write_all(b"\n").await.unwrap();
+        let before = requests(&sim);
+        let answered = async {
+            while requests(&sim) == before {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(90), answered)
+            .await
+            .unwrap();
+    }
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success());
+    let log = sim.request_log();
+    assert!(
+        log.len() > BUDGET,
+        "{} requests: the budget was binding",
+        log.len()
+    );
+    let mut most = 0;
+    for (i, first) in log.iter().enumerate() {
+        let within = log[i..]
+            .iter()
+            .filter(|r| r.at.duration_since(first.at) < jiff::SignedDuration::from_secs(60))
+            .count();
+        most = most.max(within);
+    }
+    assert_eq!(most, BUDGET, "the most requests in any minute");
+    assert!(
+        log.iter().all(|r| r.status == Some(200)),
+        "none was refused"
+    );
+}
