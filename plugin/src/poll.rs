@@ -32,8 +32,11 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// A poller starting from the state file's watermark, if there is one.
-    pub fn new(collector: Collector) -> Poller {
+    /// A poller starting from the state file's watermark. Without one yet, the start
+    /// of the window a poll at `now` reads becomes the watermark, saved at once: the
+    /// plugin's history starts when it was first started, even if it crashes before
+    /// its first poll completes.
+    pub fn new(collector: Collector, now: Timestamp) -> Poller {
         let state_file = collector.settings().state_file.clone();
         let watermark = state_file
             .as_deref()
@@ -48,11 +51,16 @@ impl Poller {
             crate::info!("watermark {watermark}: buckets after it are backfilled if missing");
             collector.stats().watermark(watermark.as_second());
         }
-        Poller {
+        let mut poller = Poller {
             collector,
             state_file,
             watermark,
+        };
+        if poller.watermark.is_none() && poller.state_file.is_some() {
+            let start = poller.collector.regular_window(now).start;
+            poller.advance(start);
         }
+        poller
     }
 
     /// The collector.

@@ -48,8 +48,8 @@ pub enum RunError {
 /// `--once`: one poll (the last `lookback`, and backfill from the state file), its
 /// batches and the plugin's own metrics printed; then return.
 pub async fn once(settings: Settings) -> Result<(), RunError> {
-    let mut poller = Poller::new(Collector::new(settings)?);
     let now = crate::clock::now();
+    let mut poller = Poller::new(Collector::new(settings)?, now);
     let started = Instant::now();
     let outcome = poll(&mut poller, now).await;
     let stats = poller.collector().stats();
@@ -67,7 +67,7 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
 
 /// The execd loop with the settings' trigger.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
-    let mut poller = Poller::new(Collector::new(settings)?);
+    let mut poller = Poller::new(Collector::new(settings)?, crate::clock::now());
     let collector = poller.collector();
     collector.login().await?;
     match collector.settings().signal {
