@@ -1,0 +1,153 @@
+//! Backfill from the state file, through `--once` runs of the real binary: a gap longer
+//! than `max_backfill` is cut at it with a warning, each run reads at most four chunks
+//! after its regular window, the watermark advances only past what was written, and
+//! the runs together print exactly the simulator's ground truth for the whole gap. A
+//! damaged state file is reported and replaced, not fatal.
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{BIN, DEFAULT_CLIENT, config_file, parse, sim};
+use genesys_aht::clock::NOW_FILE_VAR;
+use genesys_aht::state::{self, State};
+use genesys_sim::{SimConfig, TruthQuery};
+use jiff::{SignedDuration, Timestamp};
+
+const BUCKET_SECS: i64 = 900;
+
+async fn once(config: &Path, now_file: &Path) -> (Vec<common::Line>, String) {
+    let output = tokio::process::Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "--once"])
+        .env(NOW_FILE_VAR, now_file)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    (parse(&output.stdout), stderr)
+}
+
+fn closed_end(now: Timestamp) -> Timestamp {
+    Timestamp::from_second(now.as_second().div_euclid(BUCKET_SECS) * BUCKET_SECS).unwrap()
+}
+
+#[tokio::test]
+async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
+    let sim = sim(SimConfig::default()).await;
+    let now = sim.now();
+    let end = closed_end(now);
+    let dir = tempfile::tempdir().unwrap();
+    let now_file = dir.path().join("now");
+    std::fs::write(&now_file, now.to_string()).unwrap();
+    let state_file = dir.path().join("state.json");
+    // Down for ten days, but only two may be caught up.
+    let watermark = end - SignedDuration::from_hours(240);
+    state::save(&state_file, &State { watermark }).unwrap();
+    let collect = format!(
+        "lookback = \"30m\"\ngroup_by = [\"requestedRoutingSkillId\"]\nmetrics = [\"tHandle\", \"nOffered\"]\n\
+         state_file = \"{}\"\nmax_backfill = \"2d\"\nbackfill_chunk = \"6h\"",
+        state_file.display()
+    );
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
+    let floor = end - SignedDuration::from_hours(48);
+
+    let (first, stderr) = once(&config, &now_file).await;
+    assert!(
+        stderr.contains(&format!("W! no data written from {watermark} to {floor}")),
+        "{stderr}"
+    );
+    // The regular window, then four chunks of six hours from the floor.
+    let saved = state::load(&state_file).unwrap().unwrap().watermark;
+    assert_eq!(saved, floor + SignedDuration::from_hours(24));
+    let regular_start = end - SignedDuration::from_mins(30);
+    for line in &first {
+        let at = Timestamp::from_nanosecond(i128::from(line.timestamp)).unwrap();
+        assert!(
+            (floor <= at && at < saved) || (regular_start <= at && at < end),
+            "{at} is outside this run's windows"
+        );
+    }
+
+    // Further runs catch up the rest, then stop backfilling.
+    let mut lines = first;
+    let mut runs = 1;
+    while state::load(&state_file).unwrap().unwrap().watermark < end {
+        let (more, _) = once(&config, &now_file).await;
+        lines.extend(more);
+        runs += 1;
+        assert!(
+            runs <= 3,
+            "two days in chunks of a day per run take two runs"
+        );
+    }
+    let (last, stderr) = once(&config, &now_file).await;
+    assert!(!stderr.contains("backfilling"), "{stderr}");
+    assert!(
+        last.iter()
+            .all(|l| l.timestamp >= regular_start.as_nanosecond() as i64),
+        "no backfill once caught up"
+    );
+
+    // Together: exactly the ground truth of the two days, each bucket at least once.
+    let truth = sim.ground_truth(&TruthQuery {
+        start: floor,
+        end,
+        granularity: std::time::Duration::from_secs(BUCKET_SECS as u64),
+        group_by: vec!["requestedRoutingSkillId".into()],
+        metrics: vec!["tHandle".into(), "nOffered".into()],
+        flatten: false,
+    });
+    let printed: BTreeSet<(i64, String, Option<i64>, Option<i64>)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l.timestamp,
+                l.tags["skill_id"].clone(),
+                l.integers.get("handle_sum_ms").copied(),
+                l.integers.get("offered").copied(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(i64, String, Option<i64>, Option<i64>)> = truth
+        .iter()
+        .map(|((bucket, group), metrics)| {
+            (
+                bucket.as_nanosecond() as i64,
+                group
+                    .get("requestedRoutingSkillId")
+                    .cloned()
+                    .unwrap_or_else(|| "(none)".into()),
+                metrics.get("tHandle").map(|s| s.sum),
+                metrics.get("nOffered").map(|s| s.count as i64),
+            )
+        })
+        .collect();
+    assert!(expected.len() > 100, "{}", expected.len());
+    assert_eq!(printed, expected);
+}
+
+#[tokio::test]
+async fn a_damaged_state_file_is_reported_and_replaced() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let now_file = dir.path().join("now");
+    std::fs::write(&now_file, sim.now().to_string()).unwrap();
+    let state_file = dir.path().join("state.json");
+    std::fs::write(&state_file, "{\"watermark\": \"yesterday").unwrap();
+    let collect = format!("state_file = \"{}\"", state_file.display());
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
+    let (lines, stderr) = once(&config, &now_file).await;
+    assert!(!lines.is_empty());
+    assert!(
+        stderr.contains("W! state file") && stderr.contains("starting without a watermark"),
+        "{stderr}"
+    );
+    let saved = state::load(&state_file).unwrap().unwrap().watermark;
+    assert_eq!(saved, closed_end(sim.now()));
+}
