@@ -2,8 +2,8 @@
 //! as Telegraf's execd runs it (the harness) → every metric written to the real
 //! InfluxDB 1.x through `/write` (what Telegraf's output does) → the real
 //! `genesys-aht-sidecar` binary over InfluxQL → `GET /metrics/aht` equal to the
-//! simulator's ground truth for every window and skill, also across a plugin crash
-//! (SIGKILL) and restart.
+//! simulator's ground truth for every window and skill, with a quarter of the
+//! requests to the simulator failing, and across a plugin crash (SIGKILL) and restart.
 //!
 //! The binaries are the workspace's own, found next to this test's executable:
 //! `cargo test --workspace` builds them before running any test.
@@ -20,7 +20,7 @@ use genesys_aht_contract::names::tags;
 use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::influxdb::InfluxDb;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, StopStep, Value};
-use genesys_sim::{Clock, Sim, SimConfig, TruthQuery};
+use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig, TruthQuery};
 use nix::sys::signal::Signal;
 use serde_json::Value as Json;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -206,7 +206,7 @@ fn assert_matches(
 }
 
 #[tokio::test]
-async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_a_crash() {
+async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a_crash() {
     let sim = Sim::start(SimConfig {
         clock: Clock::Fixed(jiff::Timestamp::now()),
         check_contract: true,
@@ -214,6 +214,37 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_a_crash() {
     })
     .await
     .unwrap();
+    // A quarter of all requests, the logins included, fail in every way the
+    // simulator knows; the plugin's retries must hide all of it.
+    sim.set_random_faults(Some(RandomFaults {
+        seed: 3,
+        probability: 0.25,
+        kinds: vec![
+            FaultKind::RateLimited {
+                retry_after_secs: 1,
+            },
+            FaultKind::ServerError(500),
+            FaultKind::ServerError(502),
+            FaultKind::ServerError(503),
+            FaultKind::ServerError(504),
+            FaultKind::Slow(Duration::from_secs(2)),
+            FaultKind::Truncated,
+            FaultKind::Malformed,
+            FaultKind::Dropped,
+        ],
+        endpoint: Endpoint::Any,
+    }));
+    // And, whatever the draws, one of each on the way to the first answer.
+    sim.push_fault(Endpoint::Token, FaultKind::Dropped, 1);
+    sim.push_fault(Endpoint::Aggregates, FaultKind::ServerError(503), 1);
+    sim.push_fault(Endpoint::Aggregates, FaultKind::Truncated, 1);
+    sim.push_fault(
+        Endpoint::Skills,
+        FaultKind::RateLimited {
+            retry_after_secs: 1,
+        },
+        1,
+    );
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().unwrap();
     let plugin_config = dir.path().join("plugin.toml");
@@ -221,6 +252,7 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_a_crash() {
         &plugin_config,
         format!(
             "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"${{SIM_SECRET}}\"\n\
+             request_timeout = \"1s\"\nbackoff_initial = \"20ms\"\nbackoff_max = \"100ms\"\nmax_retries = 20\n\
              [collect]\ngranularity = \"15m\"\nlookback = \"2h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n",
             sim.base_url()
         ),
@@ -281,6 +313,13 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_a_crash() {
         .write(&String::from_utf8(body).unwrap())
         .await
         .expect("InfluxDB accepts every line");
+
+    let faulted = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.fault.is_some())
+        .count();
+    assert!(faulted >= 4, "{faulted} faults served");
 
     let (_sidecar, base) = start_sidecar(&influx, &dir).await;
     let (start, end) = (first_window.0, last_window.1);
