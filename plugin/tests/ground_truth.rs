@@ -8,9 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{DEFAULT_CLIENT, Line, config_file, parse, run, sim};
-use genesys_aht_contract::names;
-use genesys_aht_contract::{Dimension, MetricKind};
+use common::{DEFAULT_CLIENT, Line, config_file, integer_fields, parse, run, sim};
+use genesys_aht_contract::Dimension;
 use genesys_sim::{GroundTruth, SimConfig, TruthQuery};
 
 const METRICS: [&str; 7] = [
@@ -100,19 +99,7 @@ async fn check(group_by: &[Dimension], flatten: bool) {
         let metrics = truth
             .get(&key)
             .unwrap_or_else(|| panic!("no truth for {key:?}: {line:?}"));
-        let mut expected = BTreeMap::new();
-        for (metric, stats) in metrics {
-            match MetricKind::of(metric).unwrap() {
-                MetricKind::Timer => {
-                    expected.insert(names::count_field(metric), stats.count as i64);
-                    expected.insert(names::sum_ms_field(metric), stats.sum);
-                }
-                MetricKind::Count => {
-                    expected.insert(names::field_stem(metric), stats.count as i64);
-                }
-            }
-        }
-        assert_eq!(line.integers, expected, "{key:?}");
+        assert_eq!(line.integers, integer_fields(metrics), "{key:?}");
         match metrics.get("tHandle").filter(|s| s.count > 0) {
             Some(h) => {
                 let aht = line.floats["avg_handle_time"];

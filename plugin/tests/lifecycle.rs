@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{BIN, DEFAULT_CLIENT, config_file, parse_all, sim};
-use genesys_sim::{Endpoint, FaultKind, Sim, SimConfig};
+use genesys_sim::{Endpoint, FaultKind, RequestRecord, Sim, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 
@@ -24,9 +24,13 @@ fn spawn_slow(
     delay: Duration,
     times: usize,
 ) -> (Child, ChildStdin) {
-    let genesys = format!("{DEFAULT_CLIENT}\nrequest_timeout = \"60s\"");
-    let config = config_file(dir, sim, &genesys, "");
     sim.push_fault(Endpoint::Aggregates, FaultKind::Slow(delay), times);
+    spawn_loop(sim, dir, "request_timeout = \"60s\"")
+}
+
+/// The plugin's loop against `sim`, with `genesys` lines added to its config.
+fn spawn_loop(sim: &Sim, dir: &tempfile::TempDir, genesys: &str) -> (Child, ChildStdin) {
+    let config = config_file(dir, sim, &format!("{DEFAULT_CLIENT}\n{genesys}"), "");
     let mut child = Command::new(BIN)
         .args(["--config", config.to_str().unwrap()])
         .stdin(Stdio::piped())
@@ -39,20 +43,34 @@ fn spawn_slow(
     (child, stdin)
 }
 
+/// Waits until the simulator's log holds a request that `seen` picks.
+async fn wait_for_request(sim: &Sim, seen: impl Fn(&RequestRecord) -> bool) {
+    let logged = async {
+        while !sim.request_log().iter().any(&seen) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), logged)
+        .await
+        .unwrap();
+}
+
+fn sigterm(child: &Child) {
+    let pid = child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
 /// The loop with a poll started and stuck in a slow aggregates answer.
 async fn mid_poll(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
     let (child, mut stdin) = spawn_slow(sim, dir, Duration::from_secs(30), 100);
     stdin.write_all(b"\n").await.unwrap();
     // The log records a request when it is answered: the login is, the slow
     // aggregates query is not yet; a second later the poll is waiting on it.
-    let logged_in = async {
-        while !sim.request_log().iter().any(|r| r.path == "/oauth/token") {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), logged_in)
-        .await
-        .unwrap();
+    wait_for_request(sim, |r| r.path == "/oauth/token").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     (child, stdin)
 }
@@ -89,12 +107,7 @@ async fn sigterm_mid_poll_stops_within_two_seconds() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let (child, _stdin) = mid_poll(&sim, &dir).await;
-    let pid = child.id().unwrap().to_string();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    sigterm(&child);
     stops_in_time(child, "SIGTERM").await;
 }
 
@@ -137,27 +150,11 @@ async fn lines_during_a_poll_coalesce_into_one_next_poll() {
 
 /// The loop with a poll waiting out a long backoff after a 503.
 async fn mid_backoff(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
-    let genesys = format!("{DEFAULT_CLIENT}\nbackoff_initial = \"30s\"\nbackoff_max = \"60s\"");
-    let config = config_file(dir, sim, &genesys, "");
     sim.push_fault(Endpoint::Aggregates, FaultKind::ServerError(503), 100);
-    let mut child = Command::new(BIN)
-        .args(["--config", config.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (child, mut stdin) =
+        spawn_loop(sim, dir, "backoff_initial = \"30s\"\nbackoff_max = \"60s\"");
     stdin.write_all(b"\n").await.unwrap();
-    let failed_once = async {
-        while !sim.request_log().iter().any(|r| r.status == Some(503)) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), failed_once)
-        .await
-        .unwrap();
+    wait_for_request(sim, |r| r.status == Some(503)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     (child, stdin)
 }
@@ -176,11 +173,6 @@ async fn sigterm_mid_backoff_stops_within_two_seconds() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let (child, _stdin) = mid_backoff(&sim, &dir).await;
-    let pid = child.id().unwrap().to_string();
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    sigterm(&child);
     stops_in_time(child, "SIGTERM mid-backoff").await;
 }

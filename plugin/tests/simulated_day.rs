@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use genesys_aht::clock::NOW_FILE_VAR;
-use genesys_aht_contract::names::{self, internal};
-use genesys_aht_contract::{Dimension, MEASUREMENT, MetricKind};
+use genesys_aht_contract::names::internal;
+use genesys_aht_contract::{Dimension, MEASUREMENT};
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Recorded, Store, Value};
 use genesys_sim::{
     Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig, TruthQuery,
@@ -36,19 +36,7 @@ const LIMIT: Duration = Duration::from_secs(60);
 type Points = BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>>;
 
 fn every_fault_kind() -> Vec<FaultKind> {
-    vec![
-        FaultKind::RateLimited {
-            retry_after_secs: 1,
-        },
-        FaultKind::ServerError(500),
-        FaultKind::ServerError(502),
-        FaultKind::ServerError(503),
-        FaultKind::ServerError(504),
-        FaultKind::Slow(Duration::from_secs(2)),
-        FaultKind::Truncated,
-        FaultKind::Malformed,
-        FaultKind::Dropped,
-    ]
+    FaultKind::every(1, Duration::from_secs(2))
 }
 
 /// Moves both clocks to `now`.
@@ -110,19 +98,8 @@ fn truth(sim: &Sim, start: Timestamp, end: Timestamp) -> Points {
     truth
         .into_iter()
         .map(|((bucket, group), metrics)| {
-            let mut fields = BTreeMap::new();
-            for (metric, stats) in metrics {
-                match MetricKind::of(&metric).unwrap() {
-                    MetricKind::Timer => {
-                        fields.insert(names::count_field(&metric), stats.count as i64);
-                        fields.insert(names::sum_ms_field(&metric), stats.sum);
-                    }
-                    MetricKind::Count => {
-                        fields.insert(names::field_stem(&metric), stats.count as i64);
-                    }
-                }
-            }
-            ((bucket.as_nanosecond() as i64, group), fields)
+            let key = (bucket.as_nanosecond() as i64, group);
+            (key, common::integer_fields(&metrics))
         })
         .collect()
 }

@@ -31,6 +31,24 @@ pub enum FaultKind {
     Dropped,
 }
 
+impl FaultKind {
+    /// One of each kind: a 429 asking to wait `retry_after_secs`, the four server
+    /// errors, an answer `slow` late, a truncated, a malformed and a dropped one.
+    pub fn every(retry_after_secs: u64, slow: Duration) -> Vec<FaultKind> {
+        vec![
+            FaultKind::RateLimited { retry_after_secs },
+            FaultKind::ServerError(500),
+            FaultKind::ServerError(502),
+            FaultKind::ServerError(503),
+            FaultKind::ServerError(504),
+            FaultKind::Slow(slow),
+            FaultKind::Truncated,
+            FaultKind::Malformed,
+            FaultKind::Dropped,
+        ]
+    }
+}
+
 /// Which requests a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {

@@ -219,19 +219,7 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a
     sim.set_random_faults(Some(RandomFaults {
         seed: 3,
         probability: 0.25,
-        kinds: vec![
-            FaultKind::RateLimited {
-                retry_after_secs: 1,
-            },
-            FaultKind::ServerError(500),
-            FaultKind::ServerError(502),
-            FaultKind::ServerError(503),
-            FaultKind::ServerError(504),
-            FaultKind::Slow(Duration::from_secs(2)),
-            FaultKind::Truncated,
-            FaultKind::Malformed,
-            FaultKind::Dropped,
-        ],
+        kinds: FaultKind::every(1, Duration::from_secs(2)),
         endpoint: Endpoint::Any,
     }));
     // And, whatever the draws, one of each on the way to the first answer.

@@ -94,3 +94,22 @@ pub fn parse_all(stdout: &[u8]) -> Vec<Line> {
         })
         .collect()
 }
+
+/// The integer fields the plugin writes for a group's ground-truth metrics: a timer's
+/// `<name>_count` and `<name>_sum_ms`, a count's `<name>`.
+pub fn integer_fields(metrics: &BTreeMap<String, genesys_sim::Stats>) -> BTreeMap<String, i64> {
+    use genesys_aht_contract::{MetricKind, names};
+    let mut fields = BTreeMap::new();
+    for (metric, stats) in metrics {
+        match MetricKind::of(metric).expect("a t* or n* metric") {
+            MetricKind::Timer => {
+                fields.insert(names::count_field(metric), stats.count as i64);
+                fields.insert(names::sum_ms_field(metric), stats.sum);
+            }
+            MetricKind::Count => {
+                fields.insert(names::field_stem(metric), stats.count as i64);
+            }
+        }
+    }
+    fields
+}
