@@ -62,21 +62,6 @@ pub enum Query {
     Flux(String),
 }
 
-impl Query {
-    /// The normalised query itself: equal keys mean equal answers.
-    pub fn cache_key(&self) -> String {
-        match self {
-            Query::InfluxQl(s) => format!(
-                "influxql\n{}\n{}\n{}",
-                s.db,
-                s.q,
-                serde_json::Value::Object(s.params.clone())
-            ),
-            Query::Flux(text) => format!("flux\n{text}"),
-        }
-    }
-}
-
 /// The configured InfluxDB and one HTTP client for it.
 #[derive(Debug)]
 pub struct Backend {

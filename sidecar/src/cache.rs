@@ -1,5 +1,9 @@
-//! Answers cached by their normalised query, weighed in bytes, with a lifetime
+//! Answers cached by their validated request, weighed in bytes, with a lifetime
 //! per entry, and concurrent identical misses coalesced into one upstream query.
+//!
+//! The key is the parsed, normalised request, not the query text it becomes: the
+//! backend is fixed for the life of the process, so the text adds nothing, and a hit
+//! then costs no query building at all.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,6 +15,32 @@ use moka::Expiry;
 use moka::future::Cache;
 
 use crate::config::CacheConfig;
+use crate::request::{AhtRequest, SkillsRequest};
+
+/// What an answer depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    /// `GET /metrics/aht`.
+    Aht(AhtRequest),
+    /// `GET /skills`.
+    Skills(SkillsRequest),
+}
+
+impl CacheKey {
+    /// Roughly the bytes the key holds, for the cache's weight.
+    fn weight(&self) -> usize {
+        let strings = match self {
+            CacheKey::Aht(req) => {
+                let f = &req.filters;
+                f.skills.iter().map(String::len).sum::<usize>()
+                    + f.queue.as_ref().map_or(0, String::len)
+                    + f.media_type.as_ref().map_or(0, String::len)
+            }
+            CacheKey::Skills(_) => 0,
+        };
+        std::mem::size_of::<CacheKey>() + strings
+    }
+}
 
 /// A serialised JSON answer and how long it may be served.
 #[derive(Debug, Clone)]
@@ -35,8 +65,13 @@ pub enum Lookup {
 #[derive(Debug)]
 struct PerEntryTtl;
 
-impl Expiry<String, Cached> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &String, value: &Cached, _at: Instant) -> Option<Duration> {
+impl Expiry<CacheKey, Cached> for PerEntryTtl {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Cached,
+        _at: Instant,
+    ) -> Option<Duration> {
         Some(value.ttl)
     }
 }
@@ -44,7 +79,7 @@ impl Expiry<String, Cached> for PerEntryTtl {
 /// The answer cache.
 #[derive(Debug, Clone)]
 pub struct AnswerCache {
-    entries: Cache<String, Cached>,
+    entries: Cache<CacheKey, Cached>,
     ttl: Duration,
     immutable_ttl: Duration,
     horizon: Duration,
@@ -55,8 +90,8 @@ impl AnswerCache {
     pub fn new(config: &CacheConfig) -> AnswerCache {
         let entries = Cache::builder()
             .max_capacity(config.max_bytes)
-            .weigher(|key: &String, value: &Cached| {
-                u32::try_from(key.len() + value.body.len()).unwrap_or(u32::MAX)
+            .weigher(|key: &CacheKey, value: &Cached| {
+                u32::try_from(key.weight() + value.body.len()).unwrap_or(u32::MAX)
             })
             .expire_after(PerEntryTtl)
             .build();
@@ -83,7 +118,7 @@ impl AnswerCache {
     /// Concurrent calls with the same key run `fetch` once; errors are not cached.
     pub async fn get_or_fetch<F, E>(
         &self,
-        key: String,
+        key: CacheKey,
         ttl: Duration,
         fetch: F,
     ) -> Result<(Bytes, Lookup), Arc<E>>
@@ -121,6 +156,15 @@ mod tests {
         AnswerCache::new(&CacheConfig::default())
     }
 
+    fn key() -> CacheKey {
+        CacheKey::Skills(SkillsRequest {
+            range: crate::request::Range {
+                start_ns: 0,
+                end_ns: 1,
+            },
+        })
+    }
+
     #[test]
     fn old_ranges_live_longer() {
         let c = cache();
@@ -141,7 +185,7 @@ mod tests {
             Err::<String, _>("down")
         };
         assert!(
-            c.get_or_fetch("k".into(), Duration::from_secs(60), failing)
+            c.get_or_fetch(key(), Duration::from_secs(60), failing)
                 .await
                 .is_err()
         );
@@ -150,13 +194,13 @@ mod tests {
             Ok::<_, &str>("[1]".to_string())
         };
         let (body, lookup) = c
-            .get_or_fetch("k".into(), Duration::from_secs(60), ok)
+            .get_or_fetch(key(), Duration::from_secs(60), ok)
             .await
             .unwrap();
         assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Miss));
         let again = async { Ok::<_, &str>("[2]".to_string()) };
         let (body, lookup) = c
-            .get_or_fetch("k".into(), Duration::from_secs(60), again)
+            .get_or_fetch(key(), Duration::from_secs(60), again)
             .await
             .unwrap();
         assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Hit));

@@ -8,8 +8,7 @@ use salvo::prelude::*;
 use salvo_oapi::swagger_ui::SwaggerUi;
 
 use crate::answer::{AhtAnswer, SkillsAnswer};
-use crate::backend::Query;
-use crate::cache::Lookup;
+use crate::cache::{CacheKey, Lookup};
 use crate::error::{ApiError, ErrorBody};
 use crate::request::{parse_aht, parse_skills};
 use crate::state::AppState;
@@ -89,9 +88,10 @@ async fn aht(req: &mut Request, depot: &mut Depot, res: &mut Response) {
 async fn answer_aht(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> {
     let state = state(depot)?;
     let request = parse_aht(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
-    let query = state.backend.aht_query(&request);
     let ttl = state.cache.ttl_for(request.range.end_ns, now_ns());
-    cached(&state, query, ttl, |state, query| async move {
+    let key = CacheKey::Aht(request.clone());
+    cached(&state, key, ttl, |state| async move {
+        let query = state.backend.aht_query(&request);
         let (answer, took) = state.backend.aht(&query).await?;
         state.metrics.upstream(took);
         Ok(serde_json::to_string(&answer).unwrap_or_default())
@@ -123,9 +123,10 @@ async fn skills(req: &mut Request, depot: &mut Depot, res: &mut Response) {
 async fn answer_skills(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> {
     let state = state(depot)?;
     let request = parse_skills(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
-    let query = state.backend.skills_query(&request);
     let ttl = state.cache.ttl_for(request.range.end_ns, now_ns());
-    cached(&state, query, ttl, |state, query| async move {
+    let key = CacheKey::Skills(request.clone());
+    cached(&state, key, ttl, |state| async move {
+        let query = state.backend.skills_query(&request);
         let (answer, took) = state.backend.skills(&query).await?;
         state.metrics.upstream(took);
         Ok(serde_json::to_string(&answer).unwrap_or_default())
@@ -133,22 +134,21 @@ async fn answer_skills(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> 
     .await
 }
 
-/// Serves `query`'s answer from the cache, or runs `fetch` once for every
-/// concurrent request with the same query.
+/// Serves `key`'s answer from the cache, or runs `fetch` once for every
+/// concurrent request with the same key.
 async fn cached<F, Fut>(
     state: &Arc<AppState>,
-    query: Query,
+    key: CacheKey,
     ttl: std::time::Duration,
     fetch: F,
 ) -> Result<Bytes, ApiError>
 where
-    F: FnOnce(Arc<AppState>, Query) -> Fut,
+    F: FnOnce(Arc<AppState>) -> Fut,
     Fut: Future<Output = Result<String, crate::backend::UpstreamError>>,
 {
-    let key = query.cache_key();
     let found = state
         .cache
-        .get_or_fetch(key, ttl, fetch(state.clone(), query))
+        .get_or_fetch(key, ttl, fetch(state.clone()))
         .await;
     match found {
         Ok((body, lookup)) => {
