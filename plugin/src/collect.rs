@@ -1,5 +1,5 @@
-//! One collection: the window of buckets to read, the aggregates query, the names,
-//! the points. The poll loop ([`crate::run`]) calls [`Collector::collect`].
+//! One collection: the window of buckets to read, the rows (from the aggregates query
+//! or computed from details), the names, the points. The poll loop ([`crate::run`]) calls [`Collector::collect`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use genesys_aht_contract::{Dimension, Point};
 use jiff::Timestamp;
 
-use crate::config::Settings;
+use crate::config::{Settings, Source};
 use crate::genesys::aggregates::{Row, Window};
 use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
@@ -97,7 +97,10 @@ impl Collector {
     /// Reads the buckets of `window` and returns their points.
     pub async fn collect_window(&self, window: Window) -> Result<Vec<Point>, GenesysError> {
         let s = &self.settings;
-        let rows = self.client.aggregates(s, window).await?;
+        let rows = match s.source {
+            Source::Aggregates => self.client.aggregates(s, window).await?,
+            Source::Details => crate::details::rows(&self.client, s, window).await?,
+        };
         let skills = self.names_for(&rows, Dimension::RequestedRoutingSkillId, Kind::Skill);
         let queues = self.names_for(&rows, Dimension::QueueId, Kind::Queue);
         let (skills, queues) = tokio::join!(skills, queues);

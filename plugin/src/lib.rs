@@ -10,6 +10,8 @@
 //! - [`genesys`]: the HTTP client: OAuth client credentials, the aggregates query,
 //!   the routing listings, error mapping (401 renews once, 403 names the permission),
 //!   pacing under the request budget, `Retry-After` and backoff with jitter.
+//! - [`details`]: `source = "details"`: the same rows computed from conversation
+//!   details (paged query or async jobs), one page in memory at a time.
 //! - [`names`]: skill and queue names, cached with `moka`.
 //! - [`points`]: aggregates rows → points of the data contract (`genesys-aht-contract`).
 //! - [`collect`]: one collection of a window (query, names, points).
@@ -24,6 +26,7 @@
 pub mod clock;
 pub mod collect;
 pub mod config;
+pub mod details;
 pub mod genesys;
 pub mod log;
 pub mod names;

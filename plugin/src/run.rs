@@ -138,6 +138,7 @@ async fn run_loop(poller: &mut Poller) -> Result<(), RunError> {
         };
         let Some(outcome) = outcome else {
             crate::warn!("stopping mid-poll; the rest of it is dropped");
+            crate::details::jobs::finish_cleanups(CLEANUP_GRACE).await;
             break;
         };
         let took = started.elapsed();
@@ -205,6 +206,9 @@ fn warn_if_overrun(poller: &Poller, settings: &Settings, took: Duration, merged:
 /// How long a poll may still run after a stop request: Telegraf waits a few seconds
 /// for its execd child, and the loop promises to be gone within two.
 const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// How long a stop waits for the deletion of an abandoned details job.
+const CLEANUP_GRACE: Duration = Duration::from_millis(300);
 
 /// Lets a poll that is nearly done write its batch; `None` if it did not finish in
 /// [`STOP_GRACE`]. The poll writes only after its last await, so dropping it never

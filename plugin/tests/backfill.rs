@@ -10,28 +10,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use common::{BIN, DEFAULT_CLIENT, config_file, parse, sim};
-use genesys_aht::clock::NOW_FILE_VAR;
+use common::{DEFAULT_CLIENT, config_file, once_at, sim};
 use genesys_aht::state::{self, State};
 use genesys_sim::{SimConfig, TruthQuery};
 use jiff::{SignedDuration, Timestamp};
 
 const BUCKET_SECS: i64 = 900;
-
-async fn once(config: &Path, now_file: &Path) -> (Vec<common::Line>, String) {
-    let output = tokio::process::Command::new(BIN)
-        .args(["--config", config.to_str().unwrap(), "--once"])
-        .env(NOW_FILE_VAR, now_file)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
-    (parse(&output.stdout), stderr)
-}
 
 fn closed_end(now: Timestamp) -> Timestamp {
     Timestamp::from_second(now.as_second().div_euclid(BUCKET_SECS) * BUCKET_SECS).unwrap()
@@ -43,8 +28,6 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
     let now = sim.now();
     let end = closed_end(now);
     let dir = tempfile::tempdir().unwrap();
-    let now_file = dir.path().join("now");
-    std::fs::write(&now_file, now.to_string()).unwrap();
     let state_file = dir.path().join("state.json");
     // Down for ten days, but only two may be caught up.
     let watermark = end - SignedDuration::from_hours(240);
@@ -57,7 +40,7 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
     let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
     let floor = end - SignedDuration::from_hours(48);
 
-    let (first, stderr) = once(&config, &now_file).await;
+    let (first, stderr) = once_at(&config, now, dir.path()).await;
     assert!(
         stderr.contains(&format!("W! no data written from {watermark} to {floor}")),
         "{stderr}"
@@ -78,7 +61,7 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
     let mut lines = first;
     let mut runs = 1;
     while state::load(&state_file).unwrap().unwrap().watermark < end {
-        let (more, _) = once(&config, &now_file).await;
+        let (more, _) = once_at(&config, now, dir.path()).await;
         lines.extend(more);
         runs += 1;
         assert!(
@@ -86,7 +69,7 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
             "two days in chunks of a day per run take two runs"
         );
     }
-    let (last, stderr) = once(&config, &now_file).await;
+    let (last, stderr) = once_at(&config, now, dir.path()).await;
     assert!(!stderr.contains("backfilling"), "{stderr}");
     assert!(
         last.iter()
@@ -136,13 +119,12 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
 async fn a_damaged_state_file_is_reported_and_replaced() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let now_file = dir.path().join("now");
-    std::fs::write(&now_file, sim.now().to_string()).unwrap();
+    let now = sim.now();
     let state_file = dir.path().join("state.json");
     std::fs::write(&state_file, "{\"watermark\": \"yesterday").unwrap();
     let collect = format!("state_file = \"{}\"", state_file.display());
     let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
-    let (lines, stderr) = once(&config, &now_file).await;
+    let (lines, stderr) = once_at(&config, now, dir.path()).await;
     assert!(!lines.is_empty());
     assert!(
         stderr.contains("W! state file") && stderr.contains("starting without a watermark"),

@@ -115,6 +115,10 @@ pub struct SimConfig {
     pub details_max_page_size: u32,
     /// Largest `pageNumber * pageSize` of the details query (default 100 000).
     pub details_max_results: u32,
+    /// Details pages after the first start this many conversations early, repeating
+    /// the end of the page before, as Genesys's pages shift while the interval still
+    /// receives data (default 0).
+    pub details_page_overlap: u32,
     /// Largest number of buckets an aggregates query may ask for (default 10 000).
     pub aggregates_max_buckets: u32,
     /// Largest `pageSize` of the routing listings (default 500).
@@ -142,6 +146,7 @@ impl Default for SimConfig {
             ingestion_lag: Duration::ZERO,
             details_max_page_size: 100,
             details_max_results: 100_000,
+            details_page_overlap: 0,
             aggregates_max_buckets: 10_000,
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),

@@ -40,6 +40,9 @@ pub(crate) struct State {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) log: Mutex<Vec<RequestRecord>>,
     pub(crate) violations: Mutex<Vec<String>>,
+    /// The last details selection (query without its paging, and "now"), so that
+    /// paging through it does not regenerate it for every page.
+    pub(crate) details_selection: Mutex<Option<(String, Arc<Vec<crate::model::Conversation>>)>>,
 }
 
 impl State {
@@ -66,6 +69,7 @@ impl State {
             faults: Mutex::new(Faults::default()),
             log: Mutex::new(Vec::new()),
             violations: Mutex::new(Vec::new()),
+            details_selection: Mutex::new(None),
             config,
         }
     }

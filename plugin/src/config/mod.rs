@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use duration::to_iso;
-pub use settings::{Settings, Signal};
+pub use settings::{Settings, Signal, Source};
 
 /// The documented sample configuration (`genesys-aht --sample-config`).
 pub const SAMPLE: &str = include_str!("sample.toml");
@@ -121,7 +121,7 @@ pub struct GenesysConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CollectConfig {
-    /// `"aggregates"` (default; `"details"` is not implemented).
+    /// `"aggregates"` (default) or `"details"`.
     pub source: String,
     /// Bucket length, humantime or ISO-8601 (default `"15m"`).
     pub granularity: String,
@@ -145,6 +145,10 @@ pub struct CollectConfig {
     pub backfill_chunk: String,
     /// Where the watermark is kept; unset: no backfill after downtime.
     pub state_file: Option<String>,
+    /// Details mode: the longest conversation to expect (default `"2h"`).
+    pub details_lookbehind: String,
+    /// Details mode: windows at least this long use async jobs (default `"1d"`).
+    pub details_jobs_min_window: String,
 }
 
 impl Default for CollectConfig {
@@ -174,6 +178,8 @@ impl Default for CollectConfig {
             max_backfill: "7d".into(),
             backfill_chunk: "6h".into(),
             state_file: None,
+            details_lookbehind: "2h".into(),
+            details_jobs_min_window: "1d".into(),
         }
     }
 }

@@ -19,6 +19,15 @@ pub enum Signal {
     None,
 }
 
+/// Where the numbers come from (`collect.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The conversation aggregates query.
+    Aggregates,
+    /// Conversation details, summed by the plugin.
+    Details,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -36,6 +45,12 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// When and how long to wait before sending a failed request again.
     pub retry: RetryPolicy,
+    /// Where the numbers come from.
+    pub source: Source,
+    /// Details mode: the longest conversation to expect.
+    pub details_lookbehind: Duration,
+    /// Details mode: windows at least this long use async jobs.
+    pub details_jobs_min_window: Duration,
     /// Bucket length.
     pub granularity: Duration,
     /// Dimensions to group by, in configured order.
@@ -83,15 +98,16 @@ impl Settings {
                 "a non-empty OAuth client id",
             ));
         }
-        if c.source != "aggregates" {
-            return Err(ConfigError::invalid(
-                "collect.source",
-                format!(
-                    "\"aggregates\" (the only source implemented), not {:?}",
-                    c.source
-                ),
-            ));
-        }
+        let source = match c.source.as_str() {
+            "aggregates" => Source::Aggregates,
+            "details" => Source::Details,
+            other => {
+                return Err(ConfigError::invalid(
+                    "collect.source",
+                    format!("\"aggregates\" or \"details\", not {other:?}"),
+                ));
+            }
+        };
         let granularity = parse_human_or_iso(&c.granularity)
             .filter(|d| d.as_secs() >= 60 && d.subsec_nanos() == 0)
             .ok_or_else(|| {
@@ -125,6 +141,12 @@ impl Settings {
                 initial: positive("genesys.backoff_initial", &g.backoff_initial)?,
                 max: positive("genesys.backoff_max", &g.backoff_max)?,
             },
+            source,
+            details_lookbehind: duration("collect.details_lookbehind", &c.details_lookbehind)?,
+            details_jobs_min_window: positive(
+                "collect.details_jobs_min_window",
+                &c.details_jobs_min_window,
+            )?,
             granularity,
             group_by: group_by(&c.group_by)?,
             metrics: metrics(&c.metrics)?,

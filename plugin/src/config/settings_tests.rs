@@ -210,9 +210,7 @@ fn toml_mistakes_name_the_key_without_quoting_the_line() {
     let typed = MINIMAL.replace("client_secret = \"s\"", "client_secret = 12345678");
     let err = error(&typed);
     assert!(err.contains("line 4") && !err.contains("12345678"), "{err}");
-    assert!(
-        error(&format!("{MINIMAL}[collect]\nsource = \"details\"\n")).contains("collect.source")
-    );
+    assert!(error(&format!("{MINIMAL}[collect]\nsource = \"raw\"\n")).contains("collect.source"));
 }
 
 #[test]

@@ -84,6 +84,14 @@ pub enum GenesysError {
         /// Genesys's code and message.
         reason: String,
     },
+    /// An async job ended without results.
+    #[error("details job ended {state}{}", with_colon(.reason))]
+    Job {
+        /// `FAILED`, `CANCELLED` or `EXPIRED`.
+        state: String,
+        /// Genesys's `errorMessage`.
+        reason: String,
+    },
     /// The answer was not the expected JSON.
     #[error("{endpoint}: unexpected answer: {reason}")]
     Decode {
@@ -92,6 +100,14 @@ pub enum GenesysError {
         /// What did not fit.
         reason: String,
     },
+}
+
+fn with_colon(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", excerpt(reason))
+    }
 }
 
 fn retry_text(retry_after: Option<Duration>) -> String {
@@ -133,12 +149,13 @@ pub(crate) fn excerpt(text: &str) -> String {
     out.replace(['\n', '\r'], " ")
 }
 
-/// An authenticated, paced and retrying Genesys client.
-#[derive(Debug)]
+/// An authenticated, paced and retrying Genesys client; clones share the token, the
+/// pacer and the counters.
+#[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     api_url: String,
-    tokens: TokenSource,
+    tokens: Arc<TokenSource>,
     pacer: Arc<Pacer>,
     retry: RetryPolicy,
     stats: Arc<Stats>,
@@ -157,14 +174,14 @@ impl Client {
                 reason: e.to_string(),
             })?;
         let pacer = Arc::new(Pacer::new(settings.requests_per_minute));
-        let tokens = TokenSource::new(
+        let tokens = Arc::new(TokenSource::new(
             http.clone(),
             &settings.login_url,
             &settings.client_id,
             settings.client_secret.clone(),
             pacer.clone(),
             stats.clone(),
-        );
+        ));
         Ok(Client {
             http,
             api_url: settings.api_url.clone(),
@@ -201,6 +218,24 @@ impl Client {
                 endpoint: endpoint.clone(),
                 reason: e.to_string(),
             })
+        })
+        .await
+    }
+
+    /// Sends `method path` and expects no body back (204), as `DELETE`s answer.
+    pub async fn call_empty(
+        &self,
+        method: Method,
+        path: &str,
+        permission: &str,
+    ) -> Result<(), GenesysError> {
+        let endpoint = format!("{method} {path}");
+        let label = endpoint_label(path);
+        self.retrying(|| async {
+            self.send(&method, path, None, &endpoint, label)
+                .await
+                .map(drop)
+                .map_err(|e| e.with_permission(permission))
         })
         .await
     }

@@ -113,3 +113,33 @@ pub fn integer_fields(metrics: &BTreeMap<String, genesys_sim::Stats>) -> BTreeMa
     }
     fields
 }
+
+/// Runs `--once` with `config` as if it were `now` (through the plugin's clock file,
+/// written in `dir`).
+pub async fn run_once_at(
+    config: &std::path::Path,
+    now: jiff::Timestamp,
+    dir: &std::path::Path,
+) -> Output {
+    let now_file = dir.join("now");
+    std::fs::write(&now_file, now.to_string()).unwrap();
+    tokio::process::Command::new(BIN)
+        .args(["--config", config.to_str().unwrap(), "--once"])
+        .env(genesys_aht::clock::NOW_FILE_VAR, &now_file)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .unwrap()
+}
+
+/// [`run_once_at`], checked to succeed: its conversation lines and its stderr.
+pub async fn once_at(
+    config: &std::path::Path,
+    now: jiff::Timestamp,
+    dir: &std::path::Path,
+) -> (Vec<Line>, String) {
+    let output = run_once_at(config, now, dir).await;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    (parse(&output.stdout), stderr)
+}

@@ -5,6 +5,8 @@
 //! interval*: a conversation is selected when its span `[start, end or now]` overlaps the
 //! interval and its UTC start day is one of the days the interval touches.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -168,8 +170,22 @@ pub(crate) fn sort(conversations: &mut [Conversation], order: Order, order_by: O
     }
 }
 
+/// The query without its paging: pages of one query share one selection.
+fn selection_key(body: &[u8]) -> String {
+    let mut value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("paging");
+    }
+    value.to_string()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Answers a details query.
 pub(crate) fn query(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
+    let selection_key = selection_key(body);
     let body: Body = parse_body(body)?;
     if body.evaluation_filters.is_some()
         || body.survey_filters.is_some()
@@ -188,20 +204,32 @@ pub(crate) fn query(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let (page_size, page_number) = paging(state, body.paging.as_ref())?;
     let filters = Filters::new(body.segment_filters, body.conversation_filters)?;
     let now = state.now_ms();
-    let first_day = start.div_euclid(DAY_MS) * DAY_MS;
-    let mut selected: Vec<Conversation> = state
-        .generator
-        .active(first_day, end, start, now)
-        .into_iter()
-        .filter(|c| filters.accept(c))
-        .collect();
-    sort(&mut selected, body.order, body.order_by);
+    let key = format!("{now}\n{selection_key}");
+    let cached = lock(&state.details_selection)
+        .as_ref()
+        .filter(|(k, _)| *k == key)
+        .map(|(_, selected)| selected.clone());
+    let selected = match cached {
+        Some(selected) => selected,
+        None => {
+            let first_day = start.div_euclid(DAY_MS) * DAY_MS;
+            let mut selected: Vec<Conversation> = state
+                .generator
+                .active(first_day, end, start, now)
+                .into_iter()
+                .filter(|c| filters.accept(c))
+                .collect();
+            sort(&mut selected, body.order, body.order_by);
+            let selected = Arc::new(selected);
+            *lock(&state.details_selection) = Some((key, selected.clone()));
+            selected
+        }
+    };
     let total = selected.len();
-    let page: Vec<&Conversation> = selected
-        .iter()
-        .skip((page_number - 1) * page_size)
-        .take(page_size)
-        .collect();
+    let overlap = usize::try_from(state.config.details_page_overlap).unwrap_or(0);
+    let skip =
+        ((page_number - 1) * page_size).saturating_sub(if page_number > 1 { overlap } else { 0 });
+    let page: Vec<&Conversation> = selected.iter().skip(skip).take(page_size).collect();
     let mut response = json!({ "totalHits": total });
     if !page.is_empty()
         && let Some(object) = response.as_object_mut()

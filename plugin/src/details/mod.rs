@@ -1,0 +1,76 @@
+//! `source = "details"`: the sums and counts of the aggregates mode, computed from
+//! conversation details, page by page.
+//!
+//! - [`wire`]: the few fields of a details page the computation reads.
+//! - [`accumulator`]: folds pages into rows by the aggregates API's rules.
+//! - [`query`]: the paged synchronous query, split below the 100 000-result cap.
+//! - [`jobs`]: async details jobs, for windows of `details_jobs_min_window` or longer.
+//!
+//! The details query selects conversations that *started* on a day the interval
+//! touches, while a metric counts where it is *emitted*: each query reaches back
+//! `details_lookbehind` before the window (the longest conversation to expect) and
+//! keeps only the emissions inside the window.
+
+pub mod accumulator;
+pub mod jobs;
+pub mod query;
+pub mod wire;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::Settings;
+use crate::genesys::aggregates::{Row, Window};
+use crate::genesys::{Client, GenesysError};
+use accumulator::Accumulator;
+
+/// The permission the details endpoints need.
+pub const PERMISSION: &str = "analytics:conversationDetail:view";
+
+/// The rows of `window`, as the aggregates query would give them.
+pub async fn rows(
+    client: &Client,
+    settings: &Settings,
+    window: Window,
+) -> Result<Vec<Row>, GenesysError> {
+    let mut acc = Accumulator::new(settings);
+    if use_job(client, settings, window).await? {
+        jobs::fold_window(client, settings, window, &mut acc).await?;
+    } else {
+        query::fold_window(client, settings, window, &mut acc).await?;
+    }
+    Ok(acc.into_rows())
+}
+
+/// A job for long windows whose data the data lake already has.
+async fn use_job(
+    client: &Client,
+    settings: &Settings,
+    window: Window,
+) -> Result<bool, GenesysError> {
+    let long = window.end.duration_since(window.start)
+        >= SignedDuration::try_from(settings.details_jobs_min_window)
+            .unwrap_or(SignedDuration::MAX);
+    if !long {
+        return Ok(false);
+    }
+    let available = jobs::available_until(client).await?;
+    if available < window.end {
+        crate::debug!(
+            "details jobs have data until {available} only: paging the query for {} to {}",
+            window.start,
+            window.end
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The interval to ask for: the window, reaching back by the longest conversation.
+fn query_interval(settings: &Settings, window: Window) -> (Timestamp, Timestamp) {
+    let back =
+        SignedDuration::try_from(settings.details_lookbehind).unwrap_or(SignedDuration::ZERO);
+    (
+        window.start.checked_sub(back).unwrap_or(window.start),
+        window.end,
+    )
+}

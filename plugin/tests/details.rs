@@ -1,0 +1,170 @@
+//! Details mode against aggregates mode, through the real binary and the simulator:
+//! over a simulated week, the points computed from conversation details (paged
+//! query, and async jobs) equal the points of the aggregates query, for several
+//! groupings, with and without flattening. The 100 000-result cap is met by splitting,
+//! conversations repeated by shifting pages count once, and a failed job is a clear
+//! error that leaves no job behind.
+
+// Helpers outside #[test] functions unwrap too: a panic there is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{DEFAULT_CLIENT, Line, config_file, once_at, run_once_at, sim};
+use genesys_sim::{Sim, SimConfig};
+
+/// A quiet org, so that a week of details pages quickly in a debug build; every
+/// answer checked against the SDK models.
+fn quiet() -> SimConfig {
+    SimConfig {
+        conversations_per_hour: 40,
+        check_contract: true,
+        ..SimConfig::default()
+    }
+}
+
+/// A config for `source` in its own directory.
+fn config(sim: &Sim, source: &str, collect: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let collect = format!("source = \"{source}\"\n{collect}");
+    let path = config_file(&dir, sim, DEFAULT_CLIENT, &collect);
+    (dir, path)
+}
+
+/// (aggregates mode, details mode) lines for the same `collect` settings, each in
+/// (timestamp, tags) order, and the details run's stderr.
+async fn both(sim: &Sim, collect: &str, details: &str) -> (Vec<Line>, Vec<Line>, String) {
+    let now = sim.now();
+    let (dir_a, aggregates) = config(sim, "aggregates", collect);
+    let (dir_d, detailed) = config(sim, "details", &format!("{collect}\n{details}"));
+    let (mut want, _) = once_at(&aggregates, now, dir_a.path()).await;
+    let (mut got, stderr) = once_at(&detailed, now, dir_d.path()).await;
+    for lines in [&mut want, &mut got] {
+        lines.sort_by(|a, b| (a.timestamp, &a.tags).cmp(&(b.timestamp, &b.tags)));
+    }
+    (want, got, stderr)
+}
+
+/// Equal line lists, or a short report of the first difference.
+fn assert_same(got: &[Line], want: &[Line], what: &str) {
+    let first = got.iter().zip(want).position(|(g, w)| g != w);
+    if let Some(i) = first {
+        panic!(
+            "{what}: line {i} differs:\n got {:?}\nwant {:?}",
+            got[i], want[i]
+        );
+    }
+    assert_eq!(got.len(), want.len(), "{what}: number of lines");
+}
+
+const WEEK: &str = "lookback = \"7d\"";
+const PAGED: &str = "details_jobs_min_window = \"30d\"";
+const JOBS: &str = "details_jobs_min_window = \"1h\"";
+
+#[tokio::test]
+async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
+    // The model check of every page is what takes time in a debug build; the other
+    // tests here keep it on.
+    let sim = sim(SimConfig {
+        check_contract: false,
+        ..quiet()
+    })
+    .await;
+    let groupings = [
+        (
+            "skill by media type",
+            "group_by = [\"requestedRoutingSkillId\", \"mediaType\"]",
+        ),
+        (
+            "flattened skill sets",
+            "group_by = [\"requestedRoutingSkillId\"]\nflatten_multivalued_dimensions = true",
+        ),
+        (
+            "queue by skill",
+            "group_by = [\"queueId\", \"requestedRoutingSkillId\"]",
+        ),
+    ];
+    for (what, group_by) in groupings {
+        for (how, details) in [("paged", PAGED), ("by job", JOBS)] {
+            let (want, got, _) = both(&sim, &format!("{WEEK}\n{group_by}"), details).await;
+            assert!(
+                want.len() > 1000,
+                "{what}: a week of traffic: {}",
+                want.len()
+            );
+            assert_same(&got, &want, &format!("{what}, {how}"));
+        }
+    }
+    let log = sim.request_log();
+    assert!(log.iter().any(|r| r.path.ends_with("/details/query")));
+    assert!(log.iter().any(|r| r.path.ends_with("/results")));
+    let created = log
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/details/jobs"))
+        .count();
+    let deleted = log.iter().filter(|r| r.method == "DELETE").count();
+    assert_eq!(created, 3);
+    assert_eq!(deleted, created, "every job is deleted once read");
+}
+
+#[tokio::test]
+async fn filters_and_one_skill_per_group_agree_too() {
+    let sim = sim(quiet()).await;
+    let queue = sim.queues()[0].id.clone();
+    let collect = format!(
+        "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\", \"direction\"]\n\
+         media_types = [\"voice\", \"chat\"]\nqueue_ids = [\"{queue}\"]"
+    );
+    let (want, got, stderr) = both(&sim, &collect, PAGED).await;
+    assert!(want.len() > 20, "{}", want.len());
+    assert_same(&got, &want, &stderr);
+}
+
+#[tokio::test]
+async fn the_result_cap_is_met_by_splitting_the_window() {
+    let sim = sim(SimConfig {
+        details_max_results: 300,
+        ..quiet()
+    })
+    .await;
+    let collect = "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\"]";
+    let (want, got, stderr) = both(&sim, collect, PAGED).await;
+    assert!(want.len() > 50, "{}", want.len());
+    assert_same(&got, &want, &stderr);
+    assert!(
+        sim.request_log().iter().any(|r| r.status == Some(400)),
+        "the cap was met"
+    );
+}
+
+#[tokio::test]
+async fn conversations_repeated_by_shifting_pages_count_once() {
+    let sim = sim(SimConfig {
+        details_page_overlap: 7,
+        ..quiet()
+    })
+    .await;
+    let collect = "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\", \"mediaType\"]";
+    let (want, got, stderr) = both(&sim, collect, PAGED).await;
+    assert!(stderr.contains("came again on page 2"), "{stderr}");
+    assert_same(&got, &want, &stderr);
+}
+
+#[tokio::test]
+async fn a_failed_job_is_a_clear_error_and_is_deleted() {
+    let sim = sim(quiet()).await;
+    sim.fail_next_jobs(1, "The query was too expensive");
+    let (dir, detailed) = config(&sim, "details", &format!("lookback = \"1d\"\n{JOBS}"));
+    let output = run_once_at(&detailed, sim.now(), dir.path()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.starts_with("E! ")
+            && stderr.contains("details job ended FAILED: The query was too expensive"),
+        "{stderr}"
+    );
+    let deleted = sim.request_log().iter().any(|r| r.method == "DELETE");
+    assert!(deleted, "the failed job was deleted");
+}
