@@ -61,6 +61,29 @@ pub enum Lookup {
     Coalesced,
 }
 
+/// Validated requests by their raw query string: a dashboard repeating a request
+/// skips parsing and validation, which depend on nothing but the string and the
+/// configured limits. Only requests that passed validation are kept.
+#[derive(Debug, Clone)]
+pub struct ParsedQueries(moka::sync::Cache<String, CacheKey>);
+
+impl ParsedQueries {
+    /// Room for this many distinct query strings.
+    pub fn new(capacity: u64) -> ParsedQueries {
+        ParsedQueries(moka::sync::Cache::new(capacity))
+    }
+
+    /// The request `raw` was parsed into before.
+    pub fn get(&self, raw: &str) -> Option<CacheKey> {
+        self.0.get(raw)
+    }
+
+    /// Remembers what `raw` was parsed into.
+    pub fn insert(&self, raw: &str, key: CacheKey) {
+        self.0.insert(raw.to_owned(), key);
+    }
+}
+
 /// Each entry lives as long as its own `ttl`.
 #[derive(Debug)]
 struct PerEntryTtl;

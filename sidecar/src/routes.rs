@@ -87,7 +87,16 @@ async fn aht(req: &mut Request, depot: &mut Depot, res: &mut Response) {
 
 async fn answer_aht(req: &Request, depot: &Depot) -> Result<Bytes, ApiError> {
     let state = state(depot)?;
-    let request = parse_aht(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
+    let raw = req.uri().query().unwrap_or_default();
+    let request = match state.parsed.get(raw) {
+        Some(CacheKey::Aht(request)) => request,
+        _ => {
+            let request =
+                parse_aht(query_pairs(req), &state.limits).map_err(ApiError::bad_request)?;
+            state.parsed.insert(raw, CacheKey::Aht(request.clone()));
+            request
+        }
+    };
     let ttl = state.cache.ttl_for(request.range.end_ns, now_ns());
     let key = CacheKey::Aht(request.clone());
     cached(&state, key, ttl, |state| async move {
