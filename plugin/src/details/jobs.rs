@@ -131,7 +131,7 @@ impl Job<'_> {
             let mut path = format!("{PATH}/{}/results?pageSize={RESULTS_PAGE_SIZE}", self.id);
             if let Some(cursor) = &cursor {
                 path.push_str("&cursor=");
-                path.push_str(&form_urlencoded_value(cursor));
+                path.push_str(&crate::genesys::percent_encode(cursor));
             }
             let page: JobPage = self
                 .client
@@ -172,17 +172,4 @@ impl Drop for Job<'_> {
             });
         }
     }
-}
-
-/// Percent-encodes a query value (cursors are opaque and may hold `+`, `/`, `=`).
-fn form_urlencoded_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

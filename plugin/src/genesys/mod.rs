@@ -140,6 +140,19 @@ impl ErrorBody {
     }
 }
 
+/// Percent-encodes a query value: IDs, cursors (opaque, may hold `+`, `/`, `=`).
+pub(crate) fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// At most 200 characters of text echoed from a server.
 pub(crate) fn excerpt(text: &str) -> String {
     let mut out: String = text.chars().take(200).collect();

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Client, GenesysError};
+use super::{Client, GenesysError, percent_encode};
 
 /// Which routing listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,19 +76,6 @@ impl Client {
         }
         Ok(all)
     }
-}
-
-/// Percent-encodes a query value (IDs are UUIDs; this keeps anything else harmless).
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
