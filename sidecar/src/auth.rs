@@ -2,36 +2,30 @@
 
 use salvo::prelude::*;
 
+use crate::config::Secret;
 use crate::error::ApiError;
-use crate::state::AppState;
 
-/// Refuses data requests without the configured `Authorization: Bearer <token>`.
-#[derive(Debug, Clone, Copy)]
-pub struct RequireBearer;
+/// Refuses data requests without `Authorization: Bearer <token>` for this token.
+/// Routed only when a token is configured, so an open sidecar pays nothing for it.
+#[derive(Debug, Clone)]
+pub struct RequireBearer(pub Secret);
 
 #[async_trait]
 impl Handler for RequireBearer {
     async fn handle(
         &self,
         req: &mut Request,
-        depot: &mut Depot,
+        _depot: &mut Depot,
         res: &mut Response,
         ctrl: &mut FlowCtrl,
     ) {
-        let expected = depot
-            .get_typed::<std::sync::Arc<AppState>>()
-            .ok()
-            .and_then(|state| state.bearer_token.clone());
-        let Some(expected) = expected else {
-            return;
-        };
         let given = req
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(bearer);
         if !given
-            .is_some_and(|token| constant_time_eq(token.as_bytes(), expected.expose().as_bytes()))
+            .is_some_and(|token| constant_time_eq(token.as_bytes(), self.0.expose().as_bytes()))
         {
             ApiError::unauthorized().write_to(res);
             ctrl.skip_rest();

@@ -1,9 +1,16 @@
-//! Answers cached by their validated request, weighed in bytes, with a lifetime
-//! per entry, and concurrent identical misses coalesced into one upstream query.
+//! Answers cached by request, weighed in bytes, with a lifetime per entry, and
+//! concurrent identical misses coalesced into one upstream query.
 //!
-//! The key is the parsed, normalised request, not the query text it becomes: the
-//! backend is fixed for the life of the process, so the text adds nothing, and a hit
-//! then costs no query building at all.
+//! One moka cache holds two kinds of entry for an answer:
+//! - under its **normalised request** ([`CacheKey`]): requests that mean the same
+//!   (skills in another order, an unaligned start) share one upstream query;
+//! - under each **request target** (path and query, as sent) that led to it: a
+//!   dashboard repeats its requests byte for byte, so a hit is one lookup, with no
+//!   parsing or validation. Only targets that passed validation are entered.
+//!
+//! Both share the answer's bytes and its expiry instant, so a target never outlives
+//! its answer. Each is weighed as if it held its own copy, so the cache stays within
+//! `max_bytes` however the weight is shared.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,27 +34,27 @@ pub enum CacheKey {
 }
 
 impl CacheKey {
-    /// Roughly the bytes the key holds, for the cache's weight.
-    fn weight(&self) -> usize {
-        let strings = match self {
-            CacheKey::Aht(req) => {
-                let f = &req.filters;
-                f.skills.iter().map(String::len).sum::<usize>()
-                    + f.queue.as_ref().map_or(0, String::len)
-                    + f.media_type.as_ref().map_or(0, String::len)
-            }
-            CacheKey::Skills(_) => 0,
-        };
-        std::mem::size_of::<CacheKey>() + strings
+    /// The end of the range the answer covers, in ns since the epoch.
+    fn end_ns(&self) -> i64 {
+        match self {
+            CacheKey::Aht(req) => req.range.end_ns,
+            CacheKey::Skills(req) => req.range.end_ns,
+        }
+    }
+
+    /// The cache entry name of the normalised request. Request targets start with
+    /// `/`; this never does, so the two kinds of entry cannot collide.
+    fn entry_name(&self) -> String {
+        format!("normalised {self:?}")
     }
 }
 
-/// A serialised JSON answer and how long it may be served.
+/// A serialised JSON answer and until when it may be served.
 #[derive(Debug, Clone)]
-pub struct Cached {
+struct Cached {
     /// The response body; cloning it shares the bytes (answers can be megabytes).
-    pub body: Bytes,
-    ttl: Duration,
+    body: Bytes,
+    expires_at: Instant,
 }
 
 /// How an answer was found.
@@ -61,48 +68,20 @@ pub enum Lookup {
     Coalesced,
 }
 
-/// Validated requests by their raw query string: a dashboard repeating a request
-/// skips parsing and validation, which depend on nothing but the string and the
-/// configured limits. Only requests that passed validation are kept.
-#[derive(Debug, Clone)]
-pub struct ParsedQueries(moka::sync::Cache<String, CacheKey>);
-
-impl ParsedQueries {
-    /// Room for this many distinct query strings.
-    pub fn new(capacity: u64) -> ParsedQueries {
-        ParsedQueries(moka::sync::Cache::new(capacity))
-    }
-
-    /// The request `raw` was parsed into before.
-    pub fn get(&self, raw: &str) -> Option<CacheKey> {
-        self.0.get(raw)
-    }
-
-    /// Remembers what `raw` was parsed into.
-    pub fn insert(&self, raw: &str, key: CacheKey) {
-        self.0.insert(raw.to_owned(), key);
-    }
-}
-
-/// Each entry lives as long as its own `ttl`.
+/// Each entry lives until its answer's expiry instant.
 #[derive(Debug)]
-struct PerEntryTtl;
+struct UntilExpiry;
 
-impl Expiry<CacheKey, Cached> for PerEntryTtl {
-    fn expire_after_create(
-        &self,
-        _key: &CacheKey,
-        value: &Cached,
-        _at: Instant,
-    ) -> Option<Duration> {
-        Some(value.ttl)
+impl Expiry<String, Cached> for UntilExpiry {
+    fn expire_after_create(&self, _key: &String, value: &Cached, at: Instant) -> Option<Duration> {
+        Some(value.expires_at.saturating_duration_since(at))
     }
 }
 
 /// The answer cache.
 #[derive(Debug, Clone)]
 pub struct AnswerCache {
-    entries: Cache<CacheKey, Cached>,
+    entries: Cache<String, Cached>,
     ttl: Duration,
     immutable_ttl: Duration,
     horizon: Duration,
@@ -113,10 +92,11 @@ impl AnswerCache {
     pub fn new(config: &CacheConfig) -> AnswerCache {
         let entries = Cache::builder()
             .max_capacity(config.max_bytes)
-            .weigher(|key: &CacheKey, value: &Cached| {
-                u32::try_from(key.weight() + value.body.len()).unwrap_or(u32::MAX)
+            .weigher(|key: &String, value: &Cached| {
+                let bytes = std::mem::size_of::<Cached>() + key.len() + value.body.len();
+                u32::try_from(bytes).unwrap_or(u32::MAX)
             })
-            .expire_after(PerEntryTtl)
+            .expire_after(UntilExpiry)
             .build();
         AnswerCache {
             entries,
@@ -137,37 +117,55 @@ impl AnswerCache {
         }
     }
 
-    /// The cached answer for `key`, or the one `fetch` produces (cached for `ttl`).
+    /// The answer cached for a request target (path and query as sent), if any.
+    pub async fn get(&self, target: &str) -> Option<Bytes> {
+        self.entries.get(target).await.map(|cached| cached.body)
+    }
+
+    /// The cached answer for `key`, or the one `fetch` produces (cached for
+    /// [`AnswerCache::ttl_for`] the key's range), remembered under `target` too.
     /// Concurrent calls with the same key run `fetch` once; errors are not cached.
     pub async fn get_or_fetch<F, E>(
         &self,
-        key: CacheKey,
-        ttl: Duration,
+        target: &str,
+        key: &CacheKey,
         fetch: F,
     ) -> Result<(Bytes, Lookup), Arc<E>>
     where
         F: Future<Output = Result<String, E>>,
         E: Send + Sync + 'static,
     {
-        if let Some(hit) = self.entries.get(&key).await {
-            return Ok((hit.body, Lookup::Hit));
-        }
-        let ran = AtomicBool::new(false);
-        let init = async {
-            ran.store(true, Ordering::Relaxed);
-            fetch.await.map(|body| Cached {
-                body: Bytes::from(body),
-                ttl,
-            })
+        let name = key.entry_name();
+        let (cached, lookup) = match self.entries.get(&name).await {
+            Some(hit) => (hit, Lookup::Hit),
+            None => {
+                let ran = AtomicBool::new(false);
+                let end_ns = key.end_ns();
+                let init = async {
+                    ran.store(true, Ordering::Relaxed);
+                    // From when the answer arrives: a slow query must not shorten its life.
+                    fetch.await.map(|body| Cached {
+                        body: Bytes::from(body),
+                        expires_at: Instant::now() + self.ttl_for(end_ns, now_ns()),
+                    })
+                };
+                let cached = self.entries.try_get_with(name, init).await?;
+                let lookup = if ran.load(Ordering::Relaxed) {
+                    Lookup::Miss
+                } else {
+                    Lookup::Coalesced
+                };
+                (cached, lookup)
+            }
         };
-        let cached = self.entries.try_get_with(key, init).await?;
-        let lookup = if ran.load(Ordering::Relaxed) {
-            Lookup::Miss
-        } else {
-            Lookup::Coalesced
-        };
-        Ok((cached.body, lookup))
+        let body = cached.body.clone();
+        self.entries.insert(target.to_owned(), cached).await;
+        Ok((body, lookup))
     }
+}
+
+fn now_ns() -> i64 {
+    i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -183,7 +181,7 @@ mod tests {
         CacheKey::Skills(SkillsRequest {
             range: crate::request::Range {
                 start_ns: 0,
-                end_ns: 1,
+                end_ns: i64::MAX,
             },
         })
     }
@@ -207,26 +205,39 @@ mod tests {
             calls.fetch_add(1, Ordering::SeqCst);
             Err::<String, _>("down")
         };
-        assert!(
-            c.get_or_fetch(key(), Duration::from_secs(60), failing)
-                .await
-                .is_err()
-        );
+        assert!(c.get_or_fetch("/a", &key(), failing).await.is_err());
+        assert_eq!(c.get("/a").await, None);
         let ok = async {
             calls.fetch_add(1, Ordering::SeqCst);
             Ok::<_, &str>("[1]".to_string())
         };
-        let (body, lookup) = c
-            .get_or_fetch(key(), Duration::from_secs(60), ok)
-            .await
-            .unwrap();
+        let (body, lookup) = c.get_or_fetch("/a", &key(), ok).await.unwrap();
         assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Miss));
         let again = async { Ok::<_, &str>("[2]".to_string()) };
-        let (body, lookup) = c
-            .get_or_fetch(key(), Duration::from_secs(60), again)
-            .await
-            .unwrap();
+        let (body, lookup) = c.get_or_fetch("/b", &key(), again).await.unwrap();
         assert_eq!((&body[..], lookup), (&b"[1]"[..], Lookup::Hit));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+        for target in ["/a", "/b"] {
+            assert_eq!(c.get(target).await.as_deref(), Some(&b"[1]"[..]));
+        }
+        assert_eq!(c.get("/c").await, None);
+    }
+
+    #[tokio::test]
+    async fn a_target_expires_with_its_answer_not_after() {
+        let c = AnswerCache::new(&CacheConfig {
+            ttl: Duration::from_millis(1000),
+            ..CacheConfig::default()
+        });
+        let answer = async { Ok::<_, &str>("[1]".to_string()) };
+        c.get_or_fetch("/a", &key(), answer).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Entered 400 ms later under the same answer: it lives 600 ms more, not 1000.
+        let unused = async { Ok::<_, &str>("[2]".to_string()) };
+        let (_, lookup) = c.get_or_fetch("/b", &key(), unused).await.unwrap();
+        assert_eq!(lookup, Lookup::Hit);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(c.get("/a").await, None);
+        assert_eq!(c.get("/b").await, None);
     }
 }

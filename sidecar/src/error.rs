@@ -51,11 +51,6 @@ impl ApiError {
         )
     }
 
-    /// 500 for what should not happen.
-    pub fn internal(reason: &str) -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", reason)
-    }
-
     /// 502, 503 or 504 for InfluxDB's failures.
     pub fn upstream(error: &UpstreamError) -> ApiError {
         let (status, code) = match error {

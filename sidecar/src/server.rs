@@ -14,7 +14,7 @@ use salvo::prelude::*;
 use salvo::server::ServerHandle;
 
 use crate::backend::Backend;
-use crate::cache::{AnswerCache, ParsedQueries};
+use crate::cache::AnswerCache;
 use crate::config::Config;
 use crate::metrics::{Metrics, route_label};
 use crate::routes::{json_errors, route};
@@ -44,7 +44,6 @@ pub fn state(config: &Config) -> Result<Arc<AppState>, StartError> {
     Ok(Arc::new(AppState {
         backend: Backend::new(&config.influx)?,
         cache: AnswerCache::new(&config.cache),
-        parsed: ParsedQueries::new(10_000),
         metrics: Metrics::default(),
         limits: config.limits.clone(),
         bearer_token: config.http.bearer_token.clone(),

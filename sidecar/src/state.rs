@@ -1,7 +1,7 @@
 //! What every request shares.
 
 use crate::backend::Backend;
-use crate::cache::{AnswerCache, ParsedQueries};
+use crate::cache::AnswerCache;
 use crate::config::{LimitsConfig, Secret};
 use crate::metrics::Metrics;
 
@@ -12,8 +12,6 @@ pub struct AppState {
     pub backend: Backend,
     /// Answers by normalised query.
     pub cache: AnswerCache,
-    /// Normalised queries by raw query string.
-    pub parsed: ParsedQueries,
     /// Self metrics.
     pub metrics: Metrics,
     /// Request bounds.
