@@ -204,6 +204,9 @@ impl InfluxDb {
         let answer = self
             .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
             .await?;
+        if let Some((_, error)) = statement_errors(&answer).into_iter().next() {
+            return Err(InfluxError::Unexpected(format!("{database}: {error}")));
+        }
         let mut rows = rows_of(&answer, &types)?;
         rows.sort_by(|a, b| (&a.tags, a.time_ns).cmp(&(&b.tags, b.time_ns)));
         Ok(rows)
