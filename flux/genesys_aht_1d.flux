@@ -12,11 +12,9 @@
 // It runs every hour rather than once a day: the hourly task keeps rewriting
 // recent hours as late data arrives, and each run here re-aggregates yesterday
 // and today (today's point covers the hours so far and is overwritten by later
-// runs). If runs were missed or failed (InfluxDB does not catch up after
-// downtime), the range reaches back to the day of the last successful run.
+// runs). Missed or failed runs are not caught up (see genesys_aht_1h.flux): after
+// a backfill of the hourly bucket, run genesys_aht_backfill_1d.flux.
 import "date"
-import "influxdata/influxdb/tasks"
-import "types"
 
 // The offset lets the hourly task (offset 5m) finish the same hour first.
 option task = {name: "genesys_aht_1d", every: 1h, offset: 15m}
@@ -25,16 +23,19 @@ option task = {name: "genesys_aht_1d", every: 1h, offset: 15m}
 // horizon, so every hour it rewrites is folded into its day again.
 horizon = 1d
 
-recent = date.sub(d: horizon, from: now())
-lastRun = tasks.lastSuccess(orTime: recent)
-start = date.truncate(t: if lastRun < recent then lastRun else recent, unit: 1d)
+// The hours complete so far (a run started by hand uses the wall clock as now()),
+// from the start of the day `horizon` ago.
+stop = date.truncate(t: now(), unit: 1h)
+start = date.truncate(t: -horizon, unit: 1d)
 
 sums =
     from(bucket: "genesys_1h")
-        |> range(start: start, stop: now())
-        |> filter(fn: (r) => r._measurement == "genesys_conversation")
+        |> range(start: start, stop: stop)
         // Sums and counts only: `avg_handle_time` (float) is recomputed below.
-        |> filter(fn: (r) => types.isType(v: r._value, type: "int"))
+        // Plain column comparisons, so InfluxDB reads only these series.
+        |> filter(
+            fn: (r) => r._measurement == "genesys_conversation" and r._field != "avg_handle_time",
+        )
         |> aggregateWindow(every: 1d, fn: sum, createEmpty: false, timeSrc: "_start")
 
 averages =

@@ -14,12 +14,12 @@
 // Late data: each run re-aggregates the last `horizon` of complete hours, so a
 // raw bucket that the plugin re-emits (its `lookback`) or that Genesys reports
 // late is folded in by a later run; a rerun writes the same series and
-// timestamps and overwrites them. If runs were missed or failed (InfluxDB does
-// not catch up after downtime), the range reaches back to the last successful
-// run instead.
+// timestamps and overwrites them. Nothing older is caught up on its own:
+// InfluxDB skips runs missed while it was down, does not retry failed ones, and
+// `tasks.lastSuccess` returns its fallback unless the server enables a feature
+// flag (`injectLatestSuccessTime`, off by default). After an outage longer than
+// the horizon, run genesys_aht_backfill_1h.flux, then genesys_aht_backfill_1d.flux.
 import "date"
-import "influxdata/influxdb/tasks"
-import "types"
 
 option task = {name: "genesys_aht_1h", every: 1h, offset: 5m}
 
@@ -27,17 +27,19 @@ option task = {name: "genesys_aht_1h", every: 1h, offset: 5m}
 // `lookback` of 1h, for late Genesys data and short collector outages.
 horizon = 6h
 
-// now() is the run's scheduled time, a whole hour, so windows are complete.
-recent = date.sub(d: horizon, from: now())
-lastRun = tasks.lastSuccess(orTime: recent)
-start = date.truncate(t: if lastRun < recent then lastRun else recent, unit: 1h)
+// A scheduled run's now() is its scheduled time, a whole hour; a run started by
+// hand uses the wall clock. Truncating both ends keeps every window complete.
+stop = date.truncate(t: now(), unit: 1h)
+start = date.truncate(t: -horizon, unit: 1h)
 
 sums =
     from(bucket: "genesys")
-        |> range(start: start, stop: now())
-        |> filter(fn: (r) => r._measurement == "genesys_conversation")
+        |> range(start: start, stop: stop)
         // Sums and counts only: `avg_handle_time` (float) is recomputed below.
-        |> filter(fn: (r) => types.isType(v: r._value, type: "int"))
+        // Plain column comparisons, so InfluxDB reads only these series.
+        |> filter(
+            fn: (r) => r._measurement == "genesys_conversation" and r._field != "avg_handle_time",
+        )
         |> aggregateWindow(every: 1h, fn: sum, createEmpty: false, timeSrc: "_start")
 
 averages =

@@ -1,6 +1,8 @@
 //! Checks Flux with InfluxData's Flux language server (`flux/check/check.js`, which
 //! runs `@influxdata/flux-lsp-node` in node): syntax, undefined names, argument
 //! types. No InfluxDB 2.x runs in the tests, so Flux is checked here, not executed.
+//! [`functions_used`] lists the standard-library functions a Flux text calls, which
+//! the tests hold to `flux/functions.toml` (the Flux version floor).
 //!
 //! ```no_run
 //! use genesys_aht_tests::flux;
@@ -14,6 +16,7 @@
 //! # Ok::<(), flux::FluxError>(())
 //! ```
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -269,4 +272,69 @@ pub fn check_dashboard_texts(texts: &[(&str, &str)]) -> Result<Vec<Diagnostic>, 
 /// [`Checker::check_dashboard_text`] with the default checker.
 pub fn check_dashboard_text(name: &str, flux: &str) -> Result<Vec<Diagnostic>, FluxError> {
     Checker::default().check_dashboard_text(name, flux)
+}
+
+/// Flux's keywords: a keyword before `(` (`not (a)`, `if (b)`) is no call.
+const KEYWORDS: [&str; 14] = [
+    "and", "builtin", "else", "exists", "fn", "if", "import", "not", "option", "or", "package",
+    "return", "then", "with",
+];
+
+/// The functions a Flux text calls (`filter(`, `date.truncate(`) or passes by name as
+/// a function argument (`fn: sum`), spelled as in the text; comments and string
+/// literals are skipped. Templates work too (`r[{}] == {}` has no call).
+pub fn functions_used(flux: &str) -> BTreeSet<String> {
+    let code = code_only(flux);
+    let mut used = BTreeSet::new();
+    let mut rest = code.as_str();
+    let mut before = "";
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        let tail = &rest[start..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(tail.len());
+        let name = tail[..len].trim_end_matches('.');
+        let preceded = before.to_owned() + &rest[..start];
+        let is_number_suffix = preceded.ends_with(|c: char| c.is_ascii_digit());
+        let called = tail[len..].trim_start().starts_with('(');
+        let passed = preceded.trim_end().ends_with("fn:");
+        if !is_number_suffix && !KEYWORDS.contains(&name) && (called || passed) {
+            used.insert(name.to_owned());
+        }
+        before = &tail[..len];
+        rest = &tail[len..];
+    }
+    used
+}
+
+/// The text with comments removed and every string literal emptied (`""`).
+fn code_only(flux: &str) -> String {
+    let mut out = String::with_capacity(flux.len());
+    let mut chars = flux.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push_str("\"\"");
+                let mut escaped = false;
+                for s in chars.by_ref() {
+                    match s {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for s in chars.by_ref() {
+                    if s == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

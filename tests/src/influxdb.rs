@@ -1,11 +1,15 @@
 //! A real InfluxDB 1.x server for tests, and the small HTTP calls tests make to it.
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use genesys_aht_contract::FieldValue;
 use serde_json::Value;
+
+use crate::rollup::Row;
 
 /// Why the server could not be started or used.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +26,9 @@ pub enum InfluxError {
     /// An HTTP call failed.
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
+    /// The server answered something this module cannot read.
+    #[error("unexpected answer from InfluxDB: {0}")]
+    Unexpected(String),
     /// The server answered with an error.
     #[error("InfluxDB answered {status}: {body}")]
     Status {
@@ -126,10 +133,15 @@ impl InfluxDb {
 
     /// Writes line protocol (nanosecond timestamps) into the test database.
     pub async fn write(&self, lines: &str) -> Result<(), InfluxError> {
+        self.write_in(&self.database, lines).await
+    }
+
+    /// Writes line protocol (nanosecond timestamps) into `database`.
+    pub async fn write_in(&self, database: &str, lines: &str) -> Result<(), InfluxError> {
         let response = self
             .http
             .post(format!("{}/write", self.url))
-            .query(&[("db", self.database.as_str()), ("precision", "ns")])
+            .query(&[("db", database), ("precision", "ns")])
             .body(lines.to_owned())
             .send()
             .await?;
@@ -138,11 +150,21 @@ impl InfluxDb {
 
     /// Runs an InfluxQL read query with bound parameters; returns the JSON answer.
     pub async fn query(&self, q: &str, params: &Value) -> Result<Value, InfluxError> {
+        self.query_in(&self.database, q, params).await
+    }
+
+    /// [`InfluxDb::query`] against `database`.
+    pub async fn query_in(
+        &self,
+        database: &str,
+        q: &str,
+        params: &Value,
+    ) -> Result<Value, InfluxError> {
         let response = self
             .http
             .get(format!("{}/query", self.url))
             .query(&[
-                ("db", self.database.as_str()),
+                ("db", database),
                 ("epoch", "ns"),
                 ("q", q),
                 ("params", &params.to_string()),
@@ -154,14 +176,137 @@ impl InfluxDb {
 
     /// Runs a statement that changes the server (`CREATE DATABASE`, ...).
     pub async fn query_post(&self, q: &str) -> Result<Value, InfluxError> {
+        self.execute(q, &Value::Object(Default::default())).await
+    }
+
+    /// Runs statements that change the server (`SELECT ... INTO`, several separated
+    /// by `;` run in order) with bound parameters, as `POST /query`. An error of one
+    /// statement is in its result, not in the status: see [`statement_errors`].
+    pub async fn execute(&self, q: &str, params: &Value) -> Result<Value, InfluxError> {
         let response = self
             .http
             .post(format!("{}/query", self.url))
-            .form(&[("q", q)])
+            .form(&[("q", q), ("params", &params.to_string())])
             .send()
             .await?;
         Ok(serde_json::from_str(&check(response).await?).unwrap_or(Value::Null))
     }
+
+    /// Every point of `measurement` in `database`, typed by the server's own field
+    /// types (`SHOW FIELD KEYS`), sorted by tags, then time.
+    pub async fn rows(&self, database: &str, measurement: &str) -> Result<Vec<Row>, InfluxError> {
+        let name = quote_identifier(measurement);
+        let none = Value::Object(Default::default());
+        let types = self
+            .query_in(database, &format!("SHOW FIELD KEYS FROM {name}"), &none)
+            .await?;
+        let types = field_types(&types)?;
+        let answer = self
+            .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
+            .await?;
+        if let Some((_, error)) = statement_errors(&answer).into_iter().next() {
+            return Err(InfluxError::Unexpected(format!("{database}: {error}")));
+        }
+        let mut rows = rows_of(&answer, &types)?;
+        rows.sort_by(|a, b| (&a.tags, a.time_ns).cmp(&(&b.tags, b.time_ns)));
+        Ok(rows)
+    }
+}
+
+/// The `error` of each statement of an answer that has one, with its index.
+pub fn statement_errors(answer: &Value) -> Vec<(usize, String)> {
+    let results = answer["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, r.get("error")?.as_str()?.to_owned())))
+        .collect()
+}
+
+/// An InfluxQL identifier in double quotes.
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn unexpected(what: &str, answer: &Value) -> InfluxError {
+    InfluxError::Unexpected(format!("{what}: {answer}"))
+}
+
+/// Field name → `integer` or `float` (the only types of the contract).
+fn field_types(answer: &Value) -> Result<BTreeMap<String, String>, InfluxError> {
+    let empty = Vec::new();
+    let values = answer["results"][0]["series"][0]["values"]
+        .as_array()
+        .unwrap_or(&empty);
+    values
+        .iter()
+        .map(|pair| match (pair[0].as_str(), pair[1].as_str()) {
+            (Some(field), Some(kind)) => Ok((field.to_owned(), kind.to_owned())),
+            _ => Err(unexpected("SHOW FIELD KEYS row", pair)),
+        })
+        .collect()
+}
+
+/// The rows of a `SELECT * ... GROUP BY *` answer (epoch = ns); null columns are
+/// fields the point does not have.
+fn rows_of(answer: &Value, types: &BTreeMap<String, String>) -> Result<Vec<Row>, InfluxError> {
+    let empty = Vec::new();
+    let series = answer["results"][0]["series"].as_array().unwrap_or(&empty);
+    let mut rows = Vec::new();
+    for one in series {
+        let tags: BTreeMap<String, String> = one["tags"]
+            .as_object()
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.clone(), v.as_str().filter(|v| !v.is_empty())?.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let columns = one["columns"].as_array().unwrap_or(&empty);
+        for values in one["values"].as_array().unwrap_or(&empty) {
+            let time_ns = values[0]
+                .as_i64()
+                .ok_or_else(|| unexpected("time", values))?;
+            let mut fields = BTreeMap::new();
+            for (column, value) in columns
+                .iter()
+                .zip(values.as_array().unwrap_or(&empty))
+                .skip(1)
+            {
+                if value.is_null() {
+                    continue;
+                }
+                let name = column
+                    .as_str()
+                    .ok_or_else(|| unexpected("column", column))?;
+                fields.insert(name.to_owned(), typed(name, value, types)?);
+            }
+            rows.push(Row {
+                time_ns,
+                tags: tags.clone(),
+                fields,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+fn typed(
+    name: &str,
+    value: &Value,
+    types: &BTreeMap<String, String>,
+) -> Result<FieldValue, InfluxError> {
+    match types.get(name).map(String::as_str) {
+        Some("integer") => value.as_i64().map(FieldValue::Integer),
+        Some("float") => value.as_f64().map(FieldValue::Float),
+        _ => None,
+    }
+    .ok_or_else(|| unexpected(&format!("field {name} ({:?})", types.get(name)), value))
 }
 
 async fn check(response: reqwest::Response) -> Result<String, InfluxError> {

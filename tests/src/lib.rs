@@ -4,7 +4,10 @@
 //! - [`influxdb`]: a throwaway InfluxDB 1.x server (Debian's `influxd`), started on a
 //!   free port with its own data directory and stopped when dropped.
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
-//!   server (`flux/check/check.js` in node) and returns its diagnostics.
+//!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
+//!   the functions a Flux text calls.
+//! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
+//!   the one definition every roll-up (Flux tasks, InfluxQL backfill) is held to.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
 //!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
@@ -14,4 +17,5 @@
 
 pub mod flux;
 pub mod influxdb;
+pub mod rollup;
 pub mod telegraf;

@@ -1,6 +1,7 @@
-//! What the Flux tasks say, read from their text: they name only what the plugin
-//! writes (spelled as in `genesys-aht-contract`), use the README's buckets, and
-//! compute every average from sums and counts.
+//! What the Flux tasks and backfill scripts say, read from their text: they name only
+//! what the plugin writes (spelled as in `genesys-aht-contract`), use the README's
+//! buckets, compute every average from sums and counts, read whole windows only, and
+//! the backfill scripts roll up exactly as the tasks do.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -126,8 +127,7 @@ fn tasks_name_only_the_contract_measurement_and_fields() {
                 || buckets.contains(&literal)
                 || task_name.contains(&literal)
                 || imports.contains(&literal)
-                || literal.starts_with('_') // Flux's own columns: _time, _start, _field ...
-                || literal == "int"; // the type name in types.isType
+                || literal.starts_with('_'); // Flux's own columns: _time, _start, _field ...
             assert!(
                 known,
                 "{file}: \"{literal}\" is not a contract name, bucket or Flux column"
@@ -223,8 +223,9 @@ fn averages_come_only_from_sums_and_counts() {
             !code.contains(&format!("== \"{AVG_HANDLE_TIME}\"")),
             "{file} filters on {AVG_HANDLE_TIME}"
         );
+        // Every field but the average is an integer (the contract's fixed types).
         assert!(
-            code.contains("types.isType(v: r._value, type: \"int\")"),
+            code.contains(&format!("r._field != \"{AVG_HANDLE_TIME}\"")),
             "{file} sums integers only"
         );
         let flat = one_line(&code);
@@ -240,24 +241,100 @@ fn averages_come_only_from_sums_and_counts() {
     }
 }
 
-/// Windows are stamped at their start (like the raw points and InfluxQL), end at the
-/// run's scheduled time, and empty windows write nothing.
+/// Windows are stamped at their start (like the raw points and InfluxQL) and empty
+/// windows write nothing. The range covers whole windows only, even in a run started
+/// by hand (whose now() is the wall clock, not a whole hour): it stops at the last
+/// whole hour and starts `horizon` before now(), truncated to the window.
 #[test]
-fn windows_start_at_their_start_and_are_not_created_empty() {
+fn windows_start_at_their_start_and_are_whole() {
     for (Task { file, code }, every) in tasks().into_iter().zip(["1h", "1d"]) {
         let flat = one_line(&code);
         let window = format!(
             "aggregateWindow(every: {every}, fn: sum, createEmpty: false, timeSrc: \"_start\")"
         );
         assert!(flat.contains(&window), "{file}: {window}");
+        for line in [
+            "range(start: start, stop: stop)",
+            "stop = date.truncate(t: now(), unit: 1h)",
+            &format!("start = date.truncate(t: -horizon, unit: {every})"),
+        ] {
+            assert!(flat.contains(line), "{file}: {line}");
+        }
         assert!(
-            flat.contains("range(start: start, stop: now())"),
-            "{file} stops at now()"
+            !flat.contains("stop: now()"),
+            "{file} never stops at an untruncated now()"
         );
-        assert!(flat.contains(&format!(
-            "date.truncate(t: if lastRun < recent then lastRun else recent, unit: {every})"
-        )));
     }
+}
+
+/// The filters between `range()` and `aggregateWindow()` compare columns with
+/// literals and call no function, so that InfluxDB pushes them down to storage
+/// (influxdata/influxdb `query/stdlib/influxdata/influxdb/rules.go`,
+/// `isPushableExpr`) and reads only the series the roll-up sums.
+#[test]
+fn the_filters_before_the_window_can_be_pushed_down() {
+    for Task { file, code } in tasks().into_iter().chain(backfills()) {
+        let read = code
+            .split_once("|> range(")
+            .and_then(|(_, after)| after.split_once("|> aggregateWindow("))
+            .map(|(filters, _)| filters.to_owned())
+            .unwrap_or_else(|| panic!("{file}: range() then aggregateWindow()"));
+        let predicates: Vec<&str> = read.split("fn: (r) =>").skip(1).collect();
+        assert_eq!(predicates.len(), 1, "{file}: one filter: {read}");
+        let calls = genesys_aht_tests::flux::functions_used(predicates[0]);
+        assert!(calls.is_empty(), "{file}: the filter calls {calls:?}");
+        let flat = one_line(predicates[0]);
+        assert!(
+            flat.starts_with(&format!(
+                "r._measurement == \"{MEASUREMENT}\" and r._field != \"{AVG_HANDLE_TIME}\""
+            )),
+            "{file}: {flat}"
+        );
+    }
+}
+
+/// The backfill scripts, hourly then daily.
+fn backfills() -> [Task; 2] {
+    [
+        task("genesys_aht_backfill_1h.flux"),
+        task("genesys_aht_backfill_1d.flux"),
+    ]
+}
+
+/// From the first stream (`sums =`) to the end: the roll-up itself.
+fn roll_up_of(task: &Task) -> &str {
+    let at = task
+        .code
+        .find("sums =")
+        .unwrap_or_else(|| panic!("{}: sums =", task.file));
+    &task.code[at..]
+}
+
+/// A backfill is its task with another range: the same roll-up, character for
+/// character, no task option, and a range of whole days from `since` (so that the
+/// daily backfill finds every hour of the days the hourly one rewrote) to the last
+/// whole hour. The daily one always runs to now(), so that its last day is never cut
+/// short at the hourly backfill's `until`.
+#[test]
+fn backfills_roll_up_as_their_tasks_do_over_whole_days() {
+    for (task, backfill) in tasks().iter().zip(backfills().iter()) {
+        assert_eq!(roll_up_of(backfill), roll_up_of(task), "{}", backfill.file);
+        assert!(!backfill.code.contains("option task"), "{}", backfill.file);
+        let flat = one_line(&backfill.code);
+        assert!(
+            flat.contains("start = date.truncate(t: since, unit: 1d)"),
+            "{}",
+            backfill.file
+        );
+        assert!(
+            flat.contains("since = -7d"),
+            "{}: a default range",
+            backfill.file
+        );
+    }
+    let [hourly, daily] = backfills();
+    assert!(one_line(&hourly.code).contains("stop = date.truncate(t: until, unit: 1h)"));
+    assert!(one_line(&daily.code).contains("stop = date.truncate(t: now(), unit: 1h)"));
 }
 
 /// The buckets the README tells users to create, in order (raw, hourly, daily).
@@ -302,5 +379,9 @@ fn buckets_chain_raw_to_hourly_to_daily_as_the_readme_creates_them() {
     for Task { file, .. } in tasks() {
         let import = format!("influx task create --org <org> --file flux/{file}");
         assert!(readme.contains(&import), "README imports {file}: {import}");
+    }
+    for Task { file, .. } in backfills() {
+        let run = format!("influx query --org <org> --file flux/{file}");
+        assert!(readme.contains(&run), "README runs {file}: {run}");
     }
 }
