@@ -150,11 +150,20 @@ impl Backend {
         Ok((aht_answer(windows), took))
     }
 
-    /// Runs a skills query; returns the answer and the upstream latency.
+    /// Runs a skills query; returns the answer and the upstream latency. Skills
+    /// whose counts add up to 0 are left out: the plugin writes `handle_count = 0`
+    /// for groups that handled nothing, and neither query language can drop them
+    /// alike (InfluxQL has no `HAVING`).
     pub async fn skills(&self, query: &Query) -> Result<(SkillsAnswer, Duration), UpstreamError> {
         let (rows, took) = self.rows(query).await?;
+        let (_, count) = fields();
         let mut data: Vec<String> = rows
             .into_iter()
+            .filter(|row| {
+                // InfluxQL names the sum `handle_count`; Flux's `sum()` leaves it in `_value`.
+                let handled = row.values.get(&count).or_else(|| row.values.get("_value"));
+                handled.is_some_and(|n| *n > 0.0)
+            })
             .filter_map(|mut row| row.tags.remove(genesys_aht_contract::names::tags::SKILL))
             .collect();
         data.sort();

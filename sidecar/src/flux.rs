@@ -81,7 +81,8 @@ fn group_columns() -> String {
     columns.join(", ")
 }
 
-/// One table per skill with handled conversations in the range.
+/// One table per skill with data in the range, its `handle_count` summed (the
+/// sidecar drops sums of 0).
 pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
     let (_, count) = fields();
     let mut stages = source(bucket, req.range, measurement);

@@ -37,6 +37,8 @@ const SKILL_IDS: [&str; 7] = [
 /// A second series of `Billing` (a skill deleted and created again under the same
 /// name): one group in an answer, two series in the database.
 const BILLING_OLD_ID: &str = "s-billing-old";
+/// A skill with points whose counts are all 0: never listed by `/skills`.
+pub(crate) const IDLE_SKILL: &str = "Idle Skill";
 const QUEUES: [&str; 2] = ["Q 1", "Q,2"];
 const MEDIA: [&str; 2] = ["voice", "chat"];
 
@@ -54,7 +56,7 @@ pub(crate) struct TestPoint {
 
 /// Six hours of 15-minute buckets for every skill, queue and media type; some
 /// buckets handled nothing (count 0). `Billing` has a second series under an older
-/// ID.
+/// ID, and `IDLE_SKILL` never handles anything.
 pub(crate) fn points() -> Vec<TestPoint> {
     let mut out = Vec::new();
     for slot in 0..24i64 {
@@ -84,6 +86,15 @@ pub(crate) fn points() -> Vec<TestPoint> {
                 }
             }
         }
+        out.push(TestPoint {
+            ts_ns,
+            skill: IDLE_SKILL,
+            skill_id: "s-idle",
+            queue: QUEUES[0],
+            media_type: MEDIA[0],
+            count: 0,
+            sum_ms: 0,
+        });
     }
     out
 }
