@@ -216,7 +216,7 @@ impl Backend {
             Query::Flux(text) => self
                 .http
                 .post(format!("{}/api/v2/query", self.url))
-                .query(&[("org", self.org.as_str())])
+                .query(&[(org_parameter(&self.org), self.org.as_str())])
                 .json(&json!({
                     "query": text,
                     "type": "flux",
@@ -299,6 +299,16 @@ fn is_retry_after(value: &str) -> bool {
     seconds || jiff::fmt::rfc2822::parse(value).is_ok()
 }
 
+/// `orgID` for an organisation ID, `org` for a name. InfluxDB 2.x takes an `org` of
+/// 16 hex digits (not all zero) as an ID and then never looks it up as a name
+/// (`http/requests.go`, `queryOrganization`); `orgID` says what it will do anyway.
+fn org_parameter(org: &str) -> &'static str {
+    let is_id = org.len() == 16
+        && org.bytes().all(|b| b.is_ascii_hexdigit())
+        && org.bytes().any(|b| b != b'0');
+    if is_id { "orgID" } else { "org" }
+}
+
 /// An error and its causes on one line (reqwest hides the interesting part in the source).
 fn chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -372,6 +382,17 @@ mod tests {
         ] {
             assert!(!is_retry_after(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn sixteen_hex_digits_are_an_org_id() {
+        assert_eq!(org_parameter("0123456789abcDEF"), "orgID");
+        assert_eq!(org_parameter("my-org"), "org");
+        assert_eq!(org_parameter("0123456789abcdeg"), "org");
+        assert_eq!(org_parameter("0123456789abcde"), "org");
+        assert_eq!(org_parameter("0123456789abcdef0"), "org");
+        // The zero ID is not a valid ID to InfluxDB: it is looked up as a name.
+        assert_eq!(org_parameter("0000000000000000"), "org");
     }
 
     #[test]

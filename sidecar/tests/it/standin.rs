@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     buckets: BTreeMap<String, Vec<TestPoint>>,
     /// Every Flux script received, in order.
     pub(crate) scripts: Mutex<Vec<String>>,
+    /// The organisation of every request, as `org=<value>` or `orgID=<value>`.
+    pub(crate) orgs: Mutex<Vec<String>>,
     /// Requests received on `/api/v2/query`.
     pub(crate) requests: AtomicUsize,
     /// How long to wait before answering.
@@ -111,6 +113,11 @@ fn platform_error(res: &mut Response, status: StatusCode, code: &str, message: &
 impl Handler for Query {
     async fn handle(&self, req: &mut Request, _: &mut Depot, res: &mut Response, _: &mut FlowCtrl) {
         self.0.requests.fetch_add(1, Ordering::SeqCst);
+        for name in ["org", "orgID"] {
+            if let Some(value) = req.query::<String>(name) {
+                self.0.orgs.lock().unwrap().push(format!("{name}={value}"));
+            }
+        }
         if req.query::<String>("org").is_none() && req.query::<String>("orgID").is_none() {
             let message = "failed to decode request body: Please provide either orgID or org";
             return platform_error(res, StatusCode::BAD_REQUEST, "invalid", message);
