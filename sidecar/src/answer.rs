@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::request::rfc3339;
 
 /// The tags an answer is grouped by: the contract's name tags (IDs are left out,
-/// they would split a skill renamed in Genesys into two groups).
+/// they would split a skill renamed in Genesys into two groups). Both query builders
+/// (`flux`, `influxql`) group by exactly this list.
 pub const GROUP_TAGS: [&str; 4] = [tags::SKILL, tags::QUEUE, tags::MEDIA_TYPE, tags::DIRECTION];
 
 /// One window of one group, as a backend read it: sums, not averages.

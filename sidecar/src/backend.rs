@@ -37,13 +37,17 @@ pub enum UpstreamError {
     /// No complete answer within `influx.timeout`: 504.
     #[error("InfluxDB did not answer within {0:?}")]
     Timeout(Duration),
-    /// An HTTP error status: 502.
+    /// An HTTP error status: 429 and 503 are passed on (with `Retry-After`), 408,
+    /// 499 (InfluxDB's own deadlines) and 504 become 504, others 502.
     #[error("InfluxDB answered HTTP {status}: {message}")]
     Status {
         /// The status InfluxDB sent.
         status: u16,
-        /// Its body, shortened.
+        /// What it says went wrong: the `message` of its JSON error (2.x), or its
+        /// `error` (1.x), else the body; shortened.
         message: String,
+        /// Its `Retry-After` (seconds or an HTTP date), when valid.
+        retry_after: Option<String>,
     },
     /// The query failed inside a 200 (InfluxQL statement error, Flux error table): 502.
     #[error("InfluxDB could not run the query: {0}")]
@@ -150,11 +154,20 @@ impl Backend {
         Ok((aht_answer(windows), took))
     }
 
-    /// Runs a skills query; returns the answer and the upstream latency.
+    /// Runs a skills query; returns the answer and the upstream latency. Skills
+    /// whose counts add up to 0 are left out: the plugin writes `handle_count = 0`
+    /// for groups that handled nothing, and neither query language can drop them
+    /// alike (InfluxQL has no `HAVING`).
     pub async fn skills(&self, query: &Query) -> Result<(SkillsAnswer, Duration), UpstreamError> {
         let (rows, took) = self.rows(query).await?;
+        let (_, count) = fields();
         let mut data: Vec<String> = rows
             .into_iter()
+            .filter(|row| {
+                // InfluxQL names the sum `handle_count`; Flux's `sum()` leaves it in `_value`.
+                let handled = row.values.get(&count).or_else(|| row.values.get("_value"));
+                handled.is_some_and(|n| *n > 0.0)
+            })
             .filter_map(|mut row| row.tags.remove(genesys_aht_contract::names::tags::SKILL))
             .collect();
         data.sort();
@@ -203,7 +216,7 @@ impl Backend {
             Query::Flux(text) => self
                 .http
                 .post(format!("{}/api/v2/query", self.url))
-                .query(&[("org", self.org.as_str())])
+                .query(&[(org_parameter(&self.org), self.org.as_str())])
                 .json(&json!({
                     "query": text,
                     "type": "flux",
@@ -248,11 +261,52 @@ async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, 
     if status.is_success() {
         return Ok(response);
     }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| is_retry_after(value))
+        .map(str::to_owned);
     let body = response.text().await.unwrap_or_default();
+    let message = error_message(&body)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     Err(UpstreamError::Status {
         status: status.as_u16(),
-        message: shorten(&body),
+        message,
+        retry_after,
     })
+}
+
+/// The text of an error answer: `{"code", "message"}` (2.x, Cloud), `{"error"}`
+/// (1.x, 3.x), or the body itself when it is not such JSON; `None` when empty.
+fn error_message(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ErrorJson {
+        message: Option<String>,
+        error: Option<String>,
+    }
+    let text = match serde_json::from_str::<ErrorJson>(body) {
+        Ok(json) => json.message.or(json.error)?,
+        Err(_) => body.to_owned(),
+    };
+    Some(shorten(&text)).filter(|t| !t.is_empty())
+}
+
+/// `Retry-After` as HTTP defines it: delta-seconds or an HTTP date.
+fn is_retry_after(value: &str) -> bool {
+    let seconds = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    seconds || jiff::fmt::rfc2822::parse(value).is_ok()
+}
+
+/// `orgID` for an organisation ID, `org` for a name. InfluxDB 2.x takes an `org` of
+/// 16 hex digits (not all zero) as an ID and then never looks it up as a name
+/// (`http/requests.go`, `queryOrganization`); `orgID` says what it will do anyway.
+fn org_parameter(org: &str) -> &'static str {
+    let is_id = org.len() == 16
+        && org.bytes().all(|b| b.is_ascii_hexdigit())
+        && org.bytes().any(|b| b != b'0');
+    if is_id { "orgID" } else { "org" }
 }
 
 /// An error and its causes on one line (reqwest hides the interesting part in the source).
@@ -298,6 +352,47 @@ mod tests {
         let only_hourly = backend("bucket_1h = \"hourly\"\n");
         assert_eq!(only_hourly.bucket_for(86_400), "hourly");
         assert_eq!(backend("").bucket_for(86_400), "raw");
+    }
+
+    #[test]
+    fn error_messages_come_from_the_json_influxdb_answers() {
+        let v2 = r#"{"code":"unavailable","message":"try later"}"#;
+        assert_eq!(error_message(v2).as_deref(), Some("try later"));
+        let v1 = r#"{"error":"authorization failed"}"#;
+        assert_eq!(error_message(v1).as_deref(), Some("authorization failed"));
+        assert_eq!(
+            error_message("bad gateway\n").as_deref(),
+            Some("bad gateway")
+        );
+        assert_eq!(error_message(""), None);
+        assert_eq!(error_message(r#"{"code":"x"}"#), None);
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        assert!(is_retry_after("120"));
+        assert!(is_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"));
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "120 s",
+            "Wed, 32 Oct 2026 07:28:00 GMT",
+        ] {
+            assert!(!is_retry_after(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sixteen_hex_digits_are_an_org_id() {
+        assert_eq!(org_parameter("0123456789abcDEF"), "orgID");
+        assert_eq!(org_parameter("my-org"), "org");
+        assert_eq!(org_parameter("0123456789abcdeg"), "org");
+        assert_eq!(org_parameter("0123456789abcde"), "org");
+        assert_eq!(org_parameter("0123456789abcdef0"), "org");
+        // The zero ID is not a valid ID to InfluxDB: it is looked up as a name.
+        assert_eq!(org_parameter("0000000000000000"), "org");
     }
 
     #[test]

@@ -22,9 +22,10 @@ pub fn string_literal(value: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            // `\$` is the documented escape, but the Flux parser of the language server
-            // (flux-lsp 0.8.40) rejects it unless `{` follows; `\x24` is `$` for both,
-            // and is never the start of a `${` interpolation.
+            // Flux's spec documents `\${` (a literal `${`), not a lone `\$`, and the
+            // parser of the language server (flux-lsp 0.8.40) rejects `\$` unless `{`
+            // follows. `\x24` is a `$` byte in any string literal and never starts a
+            // `${` interpolation, whatever follows it.
             '$' => out.push_str("\\x24"),
             // Raw line breaks are allowed in Flux strings; escaping them keeps one
             // filter on one line of the script.
@@ -40,10 +41,21 @@ pub fn string_literal(value: &str) -> String {
 
 /// Sums of the handle fields per window and group, one row per window with both
 /// sums as columns.
+///
+/// The window sums come first, per series, straight after `range` and `filter`:
+/// InfluxDB 2.x runs that window aggregate in its storage engine
+/// (`PushDownWindowAggregateRule`, with `timeSrc: "_start"` by
+/// `PushDownWindowAggregateByTimeRule`), so only one row per series and window
+/// leaves storage. A `group()` before it would stop that push-down (transposing
+/// them is behind the `groupWindowAggregateTranspose` flag, off by default) and
+/// pull every raw point into the Flux engine. The series of a group (e.g. one skill
+/// name under two IDs) are then merged and their sums added over the same windows.
 pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
     let (sum_ms, count) = fields();
-    let mut group: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
-    group.push(string_literal("_field"));
+    let window_sums = format!(
+        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
+        req.interval_s
+    );
     let mut stages = source(bucket, req.range, measurement);
     stages.push(format!(
         "filter(fn: (r) => r._field == {} or r._field == {})",
@@ -51,11 +63,9 @@ pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
         string_literal(&count)
     ));
     stages.extend(filters(&req.filters));
-    stages.push(format!("group(columns: [{}])", group.join(", ")));
-    stages.push(format!(
-        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
-        req.interval_s
-    ));
+    stages.push(window_sums.clone());
+    stages.push(format!("group(columns: [{}])", group_columns()));
+    stages.push(window_sums);
     stages.push(
         "pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")".into(),
     );
@@ -63,7 +73,16 @@ pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
     pipeline(&stages)
 }
 
-/// One table per skill with handled conversations in the range.
+/// The columns an answer's tables are grouped by: the answer's group tags, and
+/// `_field` so the two sums stay apart until `pivot`.
+fn group_columns() -> String {
+    let mut columns: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
+    columns.push(string_literal("_field"));
+    columns.join(", ")
+}
+
+/// One table per skill with data in the range, its `handle_count` summed (the
+/// sidecar drops sums of 0).
 pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
     let (_, count) = fields();
     let mut stages = source(bucket, req.range, measurement);
@@ -184,6 +203,53 @@ mod tests {
     fn string_literals_escape_what_flux_unescapes() {
         assert_eq!(string_literal(r#"a"b\c${x}"#), r#""a\"b\\c\x24{x}""#);
         assert_eq!(string_literal("Süß\n\t"), r#""Süß\n\t""#);
+    }
+
+    /// InfluxDB 2.x pushes a window aggregate down to storage only when it follows
+    /// `range` and `filter` directly (`PushDownWindowAggregateRule`); see `aht`.
+    #[test]
+    fn the_window_sums_come_straight_after_range_and_filters() {
+        let req = AhtRequest {
+            range: Range {
+                start_ns: 0,
+                end_ns: 86_400_000_000_000,
+            },
+            interval_s: 3600,
+            filters: Filters {
+                skills: vec!["a".into()],
+                queue: Some("q".into()),
+                media_type: Some("voice".into()),
+            },
+        };
+        let script = aht(&req, "b", "m");
+        let stages: Vec<&str> = script
+            .trim_end()
+            .split("\n  |> ")
+            .map(|stage| &stage[..stage.find('(').unwrap()])
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                "from",
+                "range",
+                "filter",
+                "filter",
+                "filter",
+                "filter",
+                "filter",
+                "aggregateWindow",
+                "group",
+                "aggregateWindow",
+                "pivot",
+                "yield"
+            ]
+        );
+        let windows: Vec<&str> = script
+            .lines()
+            .filter(|l| l.contains("aggregateWindow"))
+            .collect();
+        assert_eq!(windows[0], windows[1], "both sums over the same windows");
+        assert!(windows[0].contains("every: 3600s") && windows[0].contains("timeSrc: \"_start\""));
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub fn aht(req: &AhtRequest, db: &str, measurement: &str) -> Statement {
     }
 }
 
-/// One series per skill with handled conversations in the range.
+/// One series per skill with data in the range, its `handle_count` summed (the
+/// sidecar drops sums of 0).
 pub fn skills(req: &SkillsRequest, db: &str, measurement: &str) -> Statement {
     let (_, count) = fields();
     let mut params = Map::new();

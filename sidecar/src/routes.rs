@@ -67,9 +67,10 @@ struct Aht(Arc<AppState>);
         (status_code = 200, description = "Windows with data", body = AhtAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
-        (status_code = 503, description = "InfluxDB unreachable", body = ErrorBody),
-        (status_code = 504, description = "InfluxDB too slow", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
     )
 )]
 impl Aht {
@@ -97,9 +98,10 @@ struct Skills(Arc<AppState>);
         (status_code = 200, description = "Sorted skill names", body = SkillsAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
-        (status_code = 503, description = "InfluxDB unreachable", body = ErrorBody),
-        (status_code = 504, description = "InfluxDB too slow", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
     )
 )]
 impl Skills {

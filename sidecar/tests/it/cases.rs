@@ -140,7 +140,8 @@ pub(crate) async fn check_cases(sidecar: &Running) -> Vec<Value> {
     bodies
 }
 
-/// Every skill over the whole range; none before it.
+/// Every skill that handled something over the whole range (not `IDLE_SKILL`, whose
+/// points all count 0); none before it.
 pub(crate) async fn check_skills(sidecar: &Running) {
     let (s, e) = (rfc3339(T0_NS), rfc3339(T0_NS + 6 * HOUR_NS));
     let (status, body) = get(
@@ -152,6 +153,10 @@ pub(crate) async fn check_skills(sidecar: &Running) {
     let mut want: Vec<&str> = SKILLS.to_vec();
     want.sort();
     assert_eq!(body["data"], serde_json::json!(want));
+    assert!(
+        points().iter().any(|p| p.skill == IDLE_SKILL),
+        "the idle skill has points"
+    );
     let before = rfc3339(T0_NS - HOUR_NS);
     let (status, body) = get(
         sidecar,

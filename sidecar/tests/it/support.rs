@@ -24,6 +24,21 @@ pub(crate) const SKILLS: [&str; 7] = [
     "Billing",
     "back$lash ${x}",
 ];
+/// The skill IDs behind `SKILLS`, one each.
+const SKILL_IDS: [&str; 7] = [
+    "s-tech",
+    "s-ab",
+    "s-xy",
+    "s-obrien",
+    "s-sweets",
+    "s-billing",
+    "s-dollar",
+];
+/// A second series of `Billing` (a skill deleted and created again under the same
+/// name): one group in an answer, two series in the database.
+const BILLING_OLD_ID: &str = "s-billing-old";
+/// A skill with points whose counts are all 0: never listed by `/skills`.
+pub(crate) const IDLE_SKILL: &str = "Idle Skill";
 const QUEUES: [&str; 2] = ["Q 1", "Q,2"];
 const MEDIA: [&str; 2] = ["voice", "chat"];
 
@@ -32,6 +47,7 @@ const MEDIA: [&str; 2] = ["voice", "chat"];
 pub(crate) struct TestPoint {
     pub(crate) ts_ns: i64,
     pub(crate) skill: &'static str,
+    pub(crate) skill_id: &'static str,
     pub(crate) queue: &'static str,
     pub(crate) media_type: &'static str,
     pub(crate) count: i64,
@@ -39,25 +55,46 @@ pub(crate) struct TestPoint {
 }
 
 /// Six hours of 15-minute buckets for every skill, queue and media type; some
-/// buckets handled nothing (count 0).
+/// buckets handled nothing (count 0). `Billing` has a second series under an older
+/// ID, and `IDLE_SKILL` never handles anything.
 pub(crate) fn points() -> Vec<TestPoint> {
     let mut out = Vec::new();
     for slot in 0..24i64 {
-        for (s, skill) in SKILLS.iter().enumerate() {
+        let ts_ns = T0_NS + slot * 15 * MINUTE_NS;
+        for (s, (skill, skill_id)) in SKILLS.iter().zip(SKILL_IDS).enumerate() {
             for (q, queue) in QUEUES.iter().enumerate() {
                 let media_type = MEDIA[(slot as usize + s + q) % 2];
                 let count = (slot * 7 + s as i64 * 3 + q as i64) % 5;
                 let sum_ms = count * (100_000 + 1_000 * s as i64 + 37 * slot + 11 * q as i64);
                 out.push(TestPoint {
-                    ts_ns: T0_NS + slot * 15 * MINUTE_NS,
+                    ts_ns,
                     skill,
+                    skill_id,
                     queue,
                     media_type,
                     count,
                     sum_ms,
                 });
+                if *skill == "Billing" {
+                    let count = (slot + q as i64) % 3;
+                    out.push(TestPoint {
+                        skill_id: BILLING_OLD_ID,
+                        count,
+                        sum_ms: count * (90_000 + 13 * slot),
+                        ..out[out.len() - 1].clone()
+                    });
+                }
             }
         }
+        out.push(TestPoint {
+            ts_ns,
+            skill: IDLE_SKILL,
+            skill_id: "s-idle",
+            queue: QUEUES[0],
+            media_type: MEDIA[0],
+            count: 0,
+            sum_ms: 0,
+        });
     }
     out
 }
@@ -76,6 +113,7 @@ pub(crate) fn contract_point(p: &TestPoint) -> Point {
         timestamp_ns: p.ts_ns,
         tags: vec![
             (tags::SKILL, p.skill.to_string()),
+            (tags::SKILL_ID, p.skill_id.to_string()),
             (tags::QUEUE, p.queue.to_string()),
             (tags::MEDIA_TYPE, p.media_type.to_string()),
         ],
@@ -91,23 +129,25 @@ pub(crate) fn line_protocol(points: &[TestPoint]) -> String {
 
 pub(crate) const DAY_NS: i64 = 24 * HOUR_NS;
 
-/// What the Flux tasks write to a roll-up bucket: sums per period and group,
+/// What the Flux tasks write to a roll-up bucket: sums per period and series,
 /// stamped at the period's start.
 pub(crate) fn rollup(points: &[TestPoint], period_ns: i64) -> Vec<TestPoint> {
-    let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    type Series<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
+    let mut sums: BTreeMap<Series<'static>, (i64, i64)> = BTreeMap::new();
     for p in points {
         let start = p.ts_ns.div_euclid(period_ns) * period_ns;
         let entry = sums
-            .entry((start, p.skill, p.queue, p.media_type))
+            .entry((start, p.skill, p.skill_id, p.queue, p.media_type))
             .or_default();
         entry.0 += p.count;
         entry.1 += p.sum_ms;
     }
     sums.into_iter()
         .map(
-            |((ts_ns, skill, queue, media_type), (count, sum_ms))| TestPoint {
+            |((ts_ns, skill, skill_id, queue, media_type), (count, sum_ms))| TestPoint {
                 ts_ns,
                 skill,
+                skill_id,
                 queue,
                 media_type,
                 count,
