@@ -161,9 +161,11 @@ async fn a_repeated_request_is_served_from_the_cache_and_counted() {
 #[tokio::test]
 async fn recent_answers_expire_after_ttl_and_old_ones_live_on() {
     let standin = standin().await;
+    // The TTL leaves the four first requests ample time on a loaded machine; only
+    // the order of events is asserted, never a duration.
     let sidecar = flux_sidecar(
         &standin,
-        "[cache]\nttl = \"300ms\"\nimmutable_ttl = \"1h\"\n",
+        "[cache]\nttl = \"3s\"\nimmutable_ttl = \"1h\"\n",
     )
     .await;
     let now = jiff::Timestamp::now();
@@ -182,7 +184,7 @@ async fn recent_answers_expire_after_ttl_and_old_ones_live_on() {
         assert_eq!(get(&sidecar, path).await.0, 200);
     }
     assert_eq!(standin.requests(), 2, "both answers are cached at first");
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     for path in [&recent, &old] {
         assert_eq!(get(&sidecar, path).await.0, 200);
     }
