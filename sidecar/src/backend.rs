@@ -2,6 +2,7 @@
 //! it in the configured language, and the HTTP call.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use genesys_aht_contract::names::{HANDLE_METRIC, count_field, sum_ms_field};
@@ -9,7 +10,8 @@ use serde_json::json;
 
 use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
 use crate::config::{BackendKind, InfluxConfig, Secret};
-use crate::request::{AhtRequest, SkillsRequest};
+use crate::identity::{self, Identity, NameIndex};
+use crate::request::{AhtRequest, Range, SkillsRequest};
 use crate::{flux, influxql};
 
 /// `handle_sum_ms` and `handle_count`, as the contract spells them.
@@ -79,7 +81,14 @@ pub struct Backend {
     measurement: String,
     timeout: Duration,
     http: reqwest::Client,
+    /// Name indexes by the whole days they cover (see [`Backend::names`]).
+    names: moka::future::Cache<(i64, i64), Arc<NameIndex>>,
 }
+
+/// How long a name index is used before it is read again: a rename in Genesys
+/// shows in the answers within this (plus the plugin's own delay).
+const NAMES_TTL: Duration = Duration::from_secs(60);
+const DAY_NS: i64 = 86_400_000_000_000;
 
 const HOUR: u64 = 3600;
 const DAY: u64 = 86_400;
@@ -104,6 +113,10 @@ impl Backend {
             measurement: config.measurement.clone(),
             timeout: config.timeout,
             http,
+            names: moka::future::Cache::builder()
+                .time_to_live(NAMES_TTL)
+                .max_capacity(64)
+                .build(),
         })
     }
 
@@ -117,12 +130,14 @@ impl Backend {
         }
     }
 
-    /// The query answering `GET /metrics/aht`.
-    pub fn aht_query(&self, req: &AhtRequest) -> Query {
+    /// The query answering `GET /metrics/aht`, its filters resolved through `names`.
+    pub fn aht_query(&self, req: &AhtRequest, names: &NameIndex) -> Query {
         let bucket = self.bucket_for(req.interval_s);
+        let conditions = identity::conditions(&req.filters, names);
+        let m = &self.measurement;
         match self.kind {
-            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, bucket, &self.measurement)),
-            BackendKind::Flux => Query::Flux(flux::aht(req, bucket, &self.measurement)),
+            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, &conditions, bucket, m)),
+            BackendKind::Flux => Query::Flux(flux::aht(req, &conditions, bucket, m)),
         }
     }
 
@@ -136,8 +151,50 @@ impl Backend {
         }
     }
 
-    /// Runs an AHT query; returns the answer and the upstream latency.
-    pub async fn aht(&self, query: &Query) -> Result<(AhtAnswer, Duration), UpstreamError> {
+    /// The names the IDs carry in their newest points, from the start of `range` to
+    /// the later of its end and now, in whole days; cached for [`NAMES_TTL`], and
+    /// concurrent misses share one query. Also returns the upstream time, zero when
+    /// cached.
+    pub async fn names(&self, range: Range) -> Result<(Arc<NameIndex>, Duration), UpstreamError> {
+        let now_ns = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
+        let start = range.start_ns.div_euclid(DAY_NS);
+        let stop = range
+            .end_ns
+            .max(now_ns)
+            .div_euclid(DAY_NS)
+            .saturating_add(1);
+        let mut took = Duration::ZERO;
+        let index = self
+            .names
+            .try_get_with((start, stop), async {
+                let days = Range {
+                    start_ns: start.saturating_mul(DAY_NS),
+                    end_ns: stop.saturating_mul(DAY_NS),
+                };
+                let query = match self.kind {
+                    BackendKind::Influxql => {
+                        Query::InfluxQl(influxql::names(days, &self.bucket, &self.measurement))
+                    }
+                    BackendKind::Flux => {
+                        Query::Flux(flux::names(days, &self.bucket, &self.measurement))
+                    }
+                };
+                let (rows, upstream) = self.rows(&query).await?;
+                took = upstream;
+                Ok(Arc::new(NameIndex::from_rows(&rows)))
+            })
+            .await
+            .map_err(|e: Arc<UpstreamError>| (*e).clone())?;
+        Ok((index, took))
+    }
+
+    /// Runs an AHT query for `req`; returns the answer and the upstream latency.
+    pub async fn aht(
+        &self,
+        query: &Query,
+        req: &AhtRequest,
+        names: &NameIndex,
+    ) -> Result<(AhtAnswer, Duration), UpstreamError> {
         let (rows, took) = self.rows(query).await?;
         let (sum_ms, count) = fields();
         let windows = rows
@@ -151,24 +208,38 @@ impl Backend {
                 })
             })
             .collect();
-        Ok((aht_answer(windows), took))
+        Ok((aht_answer(windows, names, &req.filters), took))
     }
 
-    /// Runs a skills query; returns the answer and the upstream latency. Skills
-    /// whose counts add up to 0 are left out: the plugin writes `handle_count = 0`
-    /// for groups that handled nothing, and neither query language can drop them
-    /// alike (InfluxQL has no `HAVING`).
-    pub async fn skills(&self, query: &Query) -> Result<(SkillsAnswer, Duration), UpstreamError> {
-        let (rows, took) = self.rows(query).await?;
+    /// Runs a skills query; returns the current names of the skills with handled
+    /// conversations, and the upstream latency. Skills whose counts add up to 0 are
+    /// left out: the plugin writes `handle_count = 0` for groups that handled
+    /// nothing, and neither query language can drop them alike (InfluxQL has no
+    /// `HAVING`).
+    pub async fn skills(
+        &self,
+        query: &Query,
+        names: &NameIndex,
+    ) -> Result<(SkillsAnswer, Duration), UpstreamError> {
+        let (mut rows, took) = self.rows(query).await?;
         let (_, count) = fields();
-        let mut data: Vec<String> = rows
-            .into_iter()
-            .filter(|row| {
-                // InfluxQL names the sum `handle_count`; Flux's `sum()` leaves it in `_value`.
-                let handled = row.values.get(&count).or_else(|| row.values.get("_value"));
-                handled.is_some_and(|n| *n > 0.0)
-            })
-            .filter_map(|mut row| row.tags.remove(genesys_aht_contract::names::tags::SKILL))
+        identity::relabel(names, rows.iter_mut().map(|r| (i64::MAX, &mut r.tags)));
+        let mut handled: BTreeMap<Identity, (String, f64)> = BTreeMap::new();
+        for row in rows {
+            // InfluxQL names the sum `handle_count`; Flux's `sum()` leaves it in `_value`.
+            let n = row.values.get(&count).or_else(|| row.values.get("_value"));
+            let Some(name) = row.tags.get(genesys_aht_contract::names::tags::SKILL) else {
+                continue;
+            };
+            let entry = handled
+                .entry(Identity::of(&row.tags))
+                .or_insert((name.clone(), 0.0));
+            entry.1 += n.copied().unwrap_or(0.0);
+        }
+        let mut data: Vec<String> = handled
+            .into_values()
+            .filter(|(_, n)| *n > 0.0)
+            .map(|(name, _)| name)
             .collect();
         data.sort();
         data.dedup();

@@ -12,7 +12,10 @@ use jiff::Timestamp;
 use crate::answer::GROUP_TAGS;
 use crate::backend::{Row, fields};
 use crate::csv::{CsvError, CsvRow};
-use crate::request::{AhtRequest, Filters, Range, SkillsRequest, rfc3339};
+use genesys_aht_contract::names::tags;
+
+use crate::identity::AnyOf;
+use crate::request::{AhtRequest, Range, SkillsRequest, rfc3339};
 
 /// A Flux string literal holding exactly `value`.
 pub fn string_literal(value: &str) -> String {
@@ -50,7 +53,7 @@ pub fn string_literal(value: &str) -> String {
 /// them is behind the `groupWindowAggregateTranspose` flag, off by default) and
 /// pull every raw point into the Flux engine. The series of a group (e.g. one skill
 /// name under two IDs) are then merged and their sums added over the same windows.
-pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
+pub fn aht(req: &AhtRequest, conditions: &[AnyOf], bucket: &str, measurement: &str) -> String {
     let (sum_ms, count) = fields();
     let window_sums = format!(
         "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
@@ -62,7 +65,7 @@ pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
         string_literal(&sum_ms),
         string_literal(&count)
     ));
-    stages.extend(filters(&req.filters));
+    stages.extend(conditions.iter().map(filter_any));
     stages.push(window_sums.clone());
     stages.push(format!("group(columns: [{}])", group_columns()));
     stages.push(window_sums);
@@ -91,11 +94,27 @@ pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
         string_literal(&count)
     ));
     stages.push(format!(
-        "group(columns: [{}])",
-        string_literal(genesys_aht_contract::names::tags::SKILL)
+        "group(columns: [{}, {}])",
+        string_literal(tags::SKILL),
+        string_literal(tags::SKILL_ID)
     ));
     stages.push("sum()".into());
     stages.push("yield(name: \"skills\")".into());
+    pipeline(&stages)
+}
+
+/// The newest point of every series in `range`: its `_time` and its tags (see
+/// [`crate::identity::NameIndex`]). A bare `last()` straight after `range` and
+/// `filter`, which InfluxDB 2.x runs in storage (`PushDownBareAggregateRule`).
+pub fn names(range: Range, bucket: &str, measurement: &str) -> String {
+    let (_, count) = fields();
+    let mut stages = source(bucket, range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {})",
+        string_literal(&count)
+    ));
+    stages.push("last()".into());
+    stages.push("yield(name: \"names\")".into());
     pipeline(&stages)
 }
 
@@ -121,36 +140,13 @@ fn source(bucket: &str, range: Range, measurement: &str) -> Vec<String> {
     ]
 }
 
-fn filters(filters: &Filters) -> Vec<String> {
-    use genesys_aht_contract::names::tags;
-    let mut out = Vec::new();
-    if !filters.skills.is_empty() {
-        let any: Vec<String> = filters
-            .skills
-            .iter()
-            .map(|s| {
-                format!(
-                    "r[{}] == {}",
-                    string_literal(tags::SKILL),
-                    string_literal(s)
-                )
-            })
-            .collect();
-        out.push(format!("filter(fn: (r) => {})", any.join(" or ")));
-    }
-    for (tag, value) in [
-        (tags::QUEUE, &filters.queue),
-        (tags::MEDIA_TYPE, &filters.media_type),
-    ] {
-        if let Some(value) = value {
-            out.push(format!(
-                "filter(fn: (r) => r[{}] == {})",
-                string_literal(tag),
-                string_literal(value)
-            ));
-        }
-    }
-    out
+/// `filter(fn: (r) => r["a"] == "x" or r["b"] == "y")`.
+fn filter_any(any: &AnyOf) -> String {
+    let alternatives: Vec<String> = any
+        .iter()
+        .map(|(tag, value)| format!("r[{}] == {}", string_literal(tag), string_literal(value)))
+        .collect();
+    format!("filter(fn: (r) => {})", alternatives.join(" or "))
 }
 
 /// Reads the rows of an annotated CSV answer.
@@ -198,6 +194,7 @@ fn parse_time(text: &str) -> Result<i64, CsvError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Filters;
 
     #[test]
     fn string_literals_escape_what_flux_unescapes() {
@@ -221,7 +218,8 @@ mod tests {
                 media_type: Some("voice".into()),
             },
         };
-        let script = aht(&req, "b", "m");
+        let conditions = crate::identity::conditions(&req.filters, &Default::default());
+        let script = aht(&req, &conditions, "b", "m");
         let stages: Vec<&str> = script
             .trim_end()
             .split("\n  |> ")

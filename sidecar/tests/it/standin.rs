@@ -45,6 +45,8 @@ pub(crate) struct Shared {
     pub(crate) orgs: Mutex<Vec<String>>,
     /// Requests received on `/api/v2/query`.
     pub(crate) requests: AtomicUsize,
+    /// Those of them that asked for the sidecar's name index (`yield(name: "names")`).
+    pub(crate) name_queries: AtomicUsize,
     /// How long to wait before answering.
     pub(crate) delay: Mutex<Duration>,
     /// Append an error table after the first block of tables.
@@ -83,8 +85,14 @@ impl StandIn {
         }
     }
 
+    /// Requests other than the sidecar's name-index queries, which it caches apart.
     pub(crate) fn requests(&self) -> usize {
-        self.shared.requests.load(Ordering::SeqCst)
+        self.shared.requests.load(Ordering::SeqCst) - self.name_queries()
+    }
+
+    /// The sidecar's name-index queries.
+    pub(crate) fn name_queries(&self) -> usize {
+        self.shared.name_queries.load(Ordering::SeqCst)
     }
 
     pub(crate) fn scripts(&self) -> Vec<String> {
@@ -143,6 +151,9 @@ impl Handler for Query {
         }
         let script = body["query"].as_str().unwrap_or_default().to_string();
         self.0.scripts.lock().unwrap().push(script.clone());
+        if script.ends_with("yield(name: \"names\")\n") {
+            self.0.name_queries.fetch_add(1, Ordering::SeqCst);
+        }
         let delay = *self.0.delay.lock().unwrap();
         tokio::time::sleep(delay).await;
         let answer = script::stages(&script)

@@ -23,6 +23,8 @@ pub(crate) enum Stage {
     PivotFields,
     /// `sum()`.
     Sum,
+    /// `last()`.
+    Last,
     /// `yield(name: "...")`.
     Yield(String),
 }
@@ -81,6 +83,7 @@ fn stage(text: &str) -> Result<Stage, String> {
             Stage::PivotFields
         }
         "sum" => Stage::Sum,
+        "last" => Stage::Last,
         "yield" => {
             c.expect("name: ")?;
             Stage::Yield(c.literal()?)

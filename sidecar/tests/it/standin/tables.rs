@@ -8,7 +8,8 @@
 //! `aggregateWindow(fn: sum)` summing each table's rows per epoch-aligned window and
 //! stamping them with the window start, keeping only the group key, `_time` and
 //! `_value`, `group` regrouping rows (other columns kept), `pivot` turning `_field`
-//! into columns per `_time`, `sum()` one row per table. Order matters as in Flux:
+//! into columns per `_time`, `sum()` one row per table, `last()` each table's row
+//! with the latest `_time` (all its columns). Order matters as in Flux:
 //! a window sum before `group` sums each series on its own.
 
 use std::collections::BTreeMap;
@@ -71,6 +72,7 @@ pub(crate) fn run(
             Stage::Group(columns) => group(tables, columns),
             Stage::PivotFields => pivot_fields(tables)?,
             Stage::Sum => sum(tables)?,
+            Stage::Last => last(tables)?,
             Stage::Yield(result) => {
                 name = Some(result.clone());
                 tables
@@ -234,6 +236,23 @@ fn sum(tables: Tables) -> Result<Tables, RunError> {
         let mut row = key.clone();
         row.insert("_value".into(), Cell::Int(total));
         out.insert(key, vec![row]);
+    }
+    Ok(out)
+}
+
+fn last(tables: Tables) -> Result<Tables, RunError> {
+    let mut out = Tables::new();
+    for (key, rows) in tables {
+        let mut newest: Option<(i64, Row)> = None;
+        for row in rows {
+            let at = time(&row, "_time")?;
+            if newest.as_ref().is_none_or(|(t, _)| at >= *t) {
+                newest = Some((at, row));
+            }
+        }
+        if let Some((_, row)) = newest {
+            out.insert(key, vec![row]);
+        }
     }
     Ok(out)
 }
