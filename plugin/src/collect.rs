@@ -103,7 +103,7 @@ impl Collector {
         };
         let skills = self.names_for(&rows, Dimension::RequestedRoutingSkillId, Kind::Skill);
         let queues = self.names_for(&rows, Dimension::QueueId, Kind::Queue);
-        let (skills, queues) = tokio::join!(skills, queues);
+        let (skills, queues) = tokio::try_join!(skills, queues)?;
         let book = NameBook {
             skills: skills.as_deref(),
             queues: queues.as_deref(),
@@ -111,21 +111,22 @@ impl Collector {
         Ok(points::build(&rows, &s.group_by, &s.metrics, &book))
     }
 
+    /// The names of the IDs of `dimension` in `rows`. A lookup that fails (after its
+    /// retries) fails the collection: writing IDs in place of names that Genesys does
+    /// know would put the same conversations under two names once it answers again,
+    /// so the window is left for a later poll (`lookback`, backfill) instead.
     async fn names_for(
         &self,
         rows: &[Row],
         dimension: Dimension,
         kind: Kind,
-    ) -> Option<Arc<NameMap>> {
+    ) -> Result<Option<Arc<NameMap>>, GenesysError> {
         if !self.settings.group_by.contains(&dimension) {
-            return None;
+            return Ok(None);
         }
         let ids = points::ids_of(rows, dimension);
-        let (map, error) = self.names.resolve(&self.client, kind, &ids).await;
-        if let Some(error) = error {
-            crate::warn!("names unavailable, writing IDs instead: {error}");
-        }
-        Some(map)
+        let map = self.names.resolve(&self.client, kind, &ids).await?;
+        Ok(Some(map))
     }
 }
 

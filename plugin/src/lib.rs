@@ -14,6 +14,8 @@
 //!   details (paged query or async jobs), one page in memory at a time.
 //! - [`names`]: skill and queue names, cached with `moka`.
 //! - [`points`]: aggregates rows → points of the data contract (`genesys-aht-contract`).
+//! - [`pins`]: a bucket keeps the names it was first written with, so a renamed skill
+//!   or queue never has the same conversations under two names.
 //! - [`collect`]: one collection of a window (query, names, points).
 //! - [`poll`]: one poll: the regular window, then backfill from the watermark.
 //! - [`state`]: the state file holding the watermark, replaced atomically.
@@ -31,6 +33,7 @@ pub mod genesys;
 pub mod log;
 pub mod names;
 pub mod output;
+pub mod pins;
 pub mod points;
 pub mod poll;
 pub mod run;

@@ -5,7 +5,9 @@
 //! together with a lookup of the unknown IDs by `id` (Genesys lists a deleted skill
 //! when asked for it by ID): at most one refresh per kind and poll. IDs that stay
 //! unknown are remembered until the cache entry expires, so a deleted queue does not
-//! cost a refresh on every poll; their points carry the ID as the name.
+//! cost a refresh on every poll; their points carry the ID as the name. A listing
+//! that fails is an error for the caller: an ID is never written for a name that
+//! Genesys only failed to send this time.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -64,16 +66,16 @@ impl Default for Names {
 }
 
 impl Names {
-    /// Names for `ids` of `kind`; a failing listing yields an empty map (IDs stay the
-    /// names) and the error, for the caller to log: names never cost a point.
+    /// Names for `ids` of `kind`; IDs Genesys does not know (deleted, unknown) are
+    /// absent from the map. A listing that fails after its retries is an error.
     pub async fn resolve(
         &self,
         client: &Client,
         kind: Kind,
         ids: &BTreeSet<String>,
-    ) -> (Arc<NameMap>, Option<Arc<GenesysError>>) {
+    ) -> Result<Arc<NameMap>, GenesysError> {
         if ids.is_empty() {
-            return (Arc::default(), None);
+            return Ok(Arc::default());
         }
         let fetch = async {
             client
@@ -81,22 +83,18 @@ impl Names {
                 .await
                 .map(|e| Arc::new(NameMap::from_entities(e)))
         };
-        let map = match self.cache.try_get_with(kind, fetch).await {
-            Ok(map) => map,
-            Err(error) => return (Arc::default(), Some(error)),
-        };
+        let map = self
+            .cache
+            .try_get_with(kind, fetch)
+            .await
+            .map_err(Arc::unwrap_or_clone)?;
         let unknown = map.unknown(ids);
         if unknown.is_empty() {
-            return (map, None);
+            return Ok(map);
         }
-        match refresh(client, kind, &unknown).await {
-            Ok(fresh) => {
-                let fresh = Arc::new(fresh);
-                self.cache.insert(kind, fresh.clone()).await;
-                (fresh, None)
-            }
-            Err(error) => (map, Some(Arc::new(error))),
-        }
+        let fresh = Arc::new(refresh(client, kind, &unknown).await?);
+        self.cache.insert(kind, fresh.clone()).await;
+        Ok(fresh)
     }
 }
 

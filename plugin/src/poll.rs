@@ -13,6 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::collect::Collector;
 use crate::genesys::aggregates::Window;
 use crate::output::OutputError;
+use crate::pins::NamePins;
 use crate::run::RunError;
 use crate::state::{self, State};
 
@@ -29,6 +30,7 @@ pub struct Poller {
     collector: Collector,
     state_file: Option<PathBuf>,
     watermark: Option<Timestamp>,
+    pins: NamePins,
 }
 
 impl Poller {
@@ -38,15 +40,17 @@ impl Poller {
     /// its first poll completes.
     pub fn new(collector: Collector, now: Timestamp) -> Poller {
         let state_file = collector.settings().state_file.clone();
-        let watermark = state_file
+        let saved = state_file
             .as_deref()
             .and_then(|path| match state::load(path) {
-                Ok(state) => state.map(|s| s.watermark),
+                Ok(state) => state,
                 Err(e) => {
                     crate::warn!("{e}; starting without a watermark (no backfill this time)");
                     None
                 }
             });
+        let (watermark, pins) =
+            saved.map_or((None, NamePins::default()), |s| (Some(s.watermark), s.pins));
         if let Some(watermark) = watermark {
             crate::info!("watermark {watermark}: buckets after it are backfilled if missing");
             collector.stats().watermark(watermark.as_second());
@@ -55,6 +59,7 @@ impl Poller {
             collector,
             state_file,
             watermark,
+            pins,
         };
         if poller.watermark.is_none() && poller.state_file.is_some() {
             let start = poller.collector.regular_window(now).start;
@@ -77,15 +82,17 @@ impl Poller {
     pub async fn poll(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), RunError> {
         let regular = self.collector.regular_window(now);
         let closed_end = self.closed_end(now);
+        self.pins
+            .prune(regular.start.min(self.watermark.unwrap_or(regular.start)));
         let points = self.collector.collect_window(regular).await?;
-        self.write(sink, &points, regular)?;
+        self.write(sink, points, regular)?;
         let chunks = self.backfill_chunks(regular.start, closed_end);
         if chunks.is_empty() {
             self.advance(closed_end);
         }
         for chunk in chunks {
             let points = self.collector.collect_window(chunk).await?;
-            self.write(sink, &points, chunk)?;
+            self.write(sink, points, chunk)?;
             // The regular window, already written, continues where the backfill ends.
             self.advance(if chunk.end >= regular.start {
                 closed_end
@@ -96,8 +103,19 @@ impl Poller {
         Ok(())
     }
 
-    fn write(&self, sink: &mut Sink<'_>, points: &[Point], window: Window) -> Result<(), RunError> {
-        let lines = sink(points).map_err(RunError::Output)?;
+    /// Pins the batch's names (saved before it is written, see [`crate::pins`]), then
+    /// writes it.
+    fn write(
+        &mut self,
+        sink: &mut Sink<'_>,
+        mut points: Vec<Point>,
+        window: Window,
+    ) -> Result<(), RunError> {
+        let group_by = &self.collector.settings().group_by;
+        if self.pins.pin(&mut points, group_by, window.end) {
+            self.save();
+        }
+        let lines = sink(&points).map_err(RunError::Output)?;
         self.collector.stats().emitted(lines);
         crate::debug!("wrote {lines} lines for {} to {}", window.start, window.end);
         Ok(())
@@ -143,9 +161,19 @@ impl Poller {
         }
         self.watermark = Some(to);
         self.collector.stats().watermark(to.as_second());
-        if let Some(path) = &self.state_file
-            && let Err(e) = state::save(path, &State { watermark: to })
-        {
+        self.save();
+    }
+
+    /// Saves the watermark and the name pins, when there is a state file.
+    fn save(&self) {
+        let (Some(path), Some(watermark)) = (&self.state_file, self.watermark) else {
+            return;
+        };
+        let state = State {
+            watermark,
+            pins: self.pins.clone(),
+        };
+        if let Err(e) = state::save(path, &state) {
             crate::warn!("{e}; a restart may backfill more than needed");
         }
     }

@@ -1,4 +1,5 @@
-//! The state file: the watermark, the end of the last bucket known to be written.
+//! The state file: the watermark, the end of the last bucket known to be written,
+//! and the name pins ([`crate::pins`]).
 //!
 //! Written to a temporary file in the same directory, synced, then renamed over the
 //! old one, so that a crash (or SIGKILL) at any moment leaves either the old or the
@@ -11,11 +12,16 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::pins::NamePins;
+
 /// What the state file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     /// Every closed bucket that ends at or before this instant has been written.
     pub watermark: Timestamp,
+    /// The names each ID's buckets were written under (absent in older files).
+    #[serde(default)]
+    pub pins: NamePins,
 }
 
 /// Why the state file could not be read or written.
@@ -80,6 +86,7 @@ mod tests {
         for text in ["2025-03-10T09:00:00Z", "2025-03-10T09:15:00Z"] {
             let state = State {
                 watermark: text.parse().expect("timestamp"),
+                pins: NamePins::default(),
             };
             save(&path, &state).expect("save");
             assert_eq!(load(&path).expect("load"), Some(state));
@@ -89,6 +96,15 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, ["state.json"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_file_without_pins_still_loads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.json");
+        fs::write(&path, "{\"watermark\": \"2025-03-10T09:00:00Z\"}\n").expect("write");
+        let state = load(&path).expect("load").expect("some");
+        assert_eq!(state.pins, NamePins::default());
     }
 
     #[test]

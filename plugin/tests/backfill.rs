@@ -31,7 +31,14 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
     let state_file = dir.path().join("state.json");
     // Down for ten days, but only two may be caught up.
     let watermark = end - SignedDuration::from_hours(240);
-    state::save(&state_file, &State { watermark }).unwrap();
+    state::save(
+        &state_file,
+        &State {
+            watermark,
+            pins: Default::default(),
+        },
+    )
+    .unwrap();
     let collect = format!(
         "lookback = \"30m\"\ngroup_by = [\"requestedRoutingSkillId\"]\nmetrics = [\"tHandle\", \"nOffered\"]\n\
          state_file = \"{}\"\nmax_backfill = \"2d\"\nbackfill_chunk = \"6h\"",

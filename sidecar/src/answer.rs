@@ -6,11 +6,20 @@ use genesys_aht_contract::names::tags;
 use salvo::oapi::ToSchema;
 use serde::Serialize;
 
-use crate::request::rfc3339;
+use crate::identity::{self, Identity, NameIndex};
+use crate::request::{Filters, rfc3339};
 
-/// The tags an answer is grouped by: the contract's name tags (IDs are left out,
-/// they would split a skill renamed in Genesys into two groups).
-pub const GROUP_TAGS: [&str; 4] = [tags::SKILL, tags::QUEUE, tags::MEDIA_TYPE, tags::DIRECTION];
+/// The tags both query builders (`flux`, `influxql`) group by: every tag of the
+/// contract. Rows are then merged by [`Identity`] (the IDs, not the names, which
+/// change) and labelled with each ID's current name.
+pub const GROUP_TAGS: [&str; 6] = [
+    tags::SKILL,
+    tags::SKILL_ID,
+    tags::QUEUE,
+    tags::QUEUE_ID,
+    tags::MEDIA_TYPE,
+    tags::DIRECTION,
+];
 
 /// One window of one group, as a backend read it: sums, not averages.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +47,12 @@ pub struct AhtAnswer {
 pub struct AhtWindow {
     /// Window start (RFC 3339, UTC).
     pub timestamp: String,
-    /// Requested skill name; `null` when the data is not grouped by skill.
+    /// Requested skill name, the skill's current one (a renamed skill is one series
+    /// under its new name); `null` when the data is not grouped by skill.
     pub skill: Option<String>,
+    /// Requested skill ID (joined IDs for a flattened skill set), when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_id: Option<String>,
     /// `sum(handle_sum_ms) / sum(handle_count) / 1000`, in seconds; `null` when no
     /// conversation was handled in the window (`conversation_count` is 0).
     pub avg_handle_time: Option<f64>,
@@ -47,9 +60,12 @@ pub struct AhtWindow {
     pub conversation_count: i64,
     /// Total handle time in milliseconds: `sum(handle_sum_ms)`, for re-weighting.
     pub handle_sum_ms: i64,
-    /// Queue name, when the data is grouped by queue.
+    /// Queue name (its current one), when the data is grouped by queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// Queue ID, when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<String>,
     /// Media type, when the data is grouped by media type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
@@ -76,22 +92,45 @@ impl AhtWindow {
         AhtWindow {
             timestamp: rfc3339(sums.start_ns),
             skill: group.remove(tags::SKILL),
+            skill_id: group.remove(tags::SKILL_ID),
             avg_handle_time,
             conversation_count: count,
             handle_sum_ms: sum_ms,
             queue: group.remove(tags::QUEUE),
+            queue_id: group.remove(tags::QUEUE_ID),
             media_type: group.remove(tags::MEDIA_TYPE),
             direction: group.remove(tags::DIRECTION),
         }
     }
 }
 
-/// Turns a backend's windows into the answer, in a fixed order whatever the backend.
-pub fn aht_answer(windows: Vec<WindowSums>) -> AhtAnswer {
-    let mut windows: Vec<WindowSums> = windows
-        .into_iter()
-        .filter(|w| w.handle_count.is_some() || w.handle_sum_ms.is_some())
-        .collect();
+/// Turns a backend's windows into the answer, in a fixed order whatever the backend:
+/// labelled with current names, restricted to what `filters` ask for, and the
+/// windows of one series (one ID under several names) added up.
+pub fn aht_answer(mut windows: Vec<WindowSums>, names: &NameIndex, filters: &Filters) -> AhtAnswer {
+    identity::relabel(
+        names,
+        windows.iter_mut().map(|w| (w.start_ns, &mut w.group)),
+    );
+    let mut merged: BTreeMap<(i64, Identity), WindowSums> = BTreeMap::new();
+    for window in windows {
+        if window.handle_count.is_none() && window.handle_sum_ms.is_none()
+            || !identity::asked_for(filters, &window.group)
+        {
+            continue;
+        }
+        let key = (window.start_ns, Identity::of(&window.group));
+        match merged.get_mut(&key) {
+            Some(sums) => {
+                sums.handle_sum_ms = add(sums.handle_sum_ms, window.handle_sum_ms);
+                sums.handle_count = add(sums.handle_count, window.handle_count);
+            }
+            None => {
+                merged.insert(key, window);
+            }
+        }
+    }
+    let mut windows: Vec<WindowSums> = merged.into_values().collect();
     windows.sort_by(|a, b| {
         a.start_ns
             .cmp(&b.start_ns)
@@ -102,8 +141,23 @@ pub fn aht_answer(windows: Vec<WindowSums>) -> AhtAnswer {
     }
 }
 
-fn group_order(w: &WindowSums) -> [Option<&String>; 4] {
-    GROUP_TAGS.map(|tag| w.group.get(tag))
+fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
+fn group_order(w: &WindowSums) -> [Option<&String>; 6] {
+    [
+        tags::SKILL,
+        tags::QUEUE,
+        tags::MEDIA_TYPE,
+        tags::DIRECTION,
+        tags::SKILL_ID,
+        tags::QUEUE_ID,
+    ]
+    .map(|tag| w.group.get(tag))
 }
 
 #[cfg(test)]
@@ -132,12 +186,16 @@ mod tests {
 
     #[test]
     fn windows_without_either_sum_are_dropped_and_the_rest_ordered() {
-        let answer = aht_answer(vec![
-            sums(2, "b", Some(1.0), Some(1.0)),
-            sums(1, "z", None, None),
-            sums(2, "a", Some(1.0), Some(1.0)),
-            sums(1, "c", Some(1.0), Some(1.0)),
-        ]);
+        let answer = aht_answer(
+            vec![
+                sums(2, "b", Some(1.0), Some(1.0)),
+                sums(1, "z", None, None),
+                sums(2, "a", Some(1.0), Some(1.0)),
+                sums(1, "c", Some(1.0), Some(1.0)),
+            ],
+            &NameIndex::default(),
+            &Filters::default(),
+        );
         let order: Vec<_> = answer
             .data
             .iter()

@@ -2,6 +2,7 @@
 //! it in the configured language, and the HTTP call.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use genesys_aht_contract::names::{HANDLE_METRIC, count_field, sum_ms_field};
@@ -9,7 +10,8 @@ use serde_json::json;
 
 use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
 use crate::config::{BackendKind, InfluxConfig, Secret};
-use crate::request::{AhtRequest, SkillsRequest};
+use crate::identity::{self, Identity, NameIndex};
+use crate::request::{AhtRequest, Range, SkillsRequest};
 use crate::{flux, influxql};
 
 /// `handle_sum_ms` and `handle_count`, as the contract spells them.
@@ -37,13 +39,17 @@ pub enum UpstreamError {
     /// No complete answer within `influx.timeout`: 504.
     #[error("InfluxDB did not answer within {0:?}")]
     Timeout(Duration),
-    /// An HTTP error status: 502.
+    /// An HTTP error status: 429 and 503 are passed on (with `Retry-After`), 408,
+    /// 499 (InfluxDB's own deadlines) and 504 become 504, others 502.
     #[error("InfluxDB answered HTTP {status}: {message}")]
     Status {
         /// The status InfluxDB sent.
         status: u16,
-        /// Its body, shortened.
+        /// What it says went wrong: the `message` of its JSON error (2.x), or its
+        /// `error` (1.x), else the body; shortened.
         message: String,
+        /// Its `Retry-After` (seconds or an HTTP date), when valid.
+        retry_after: Option<String>,
     },
     /// The query failed inside a 200 (InfluxQL statement error, Flux error table): 502.
     #[error("InfluxDB could not run the query: {0}")]
@@ -75,7 +81,14 @@ pub struct Backend {
     measurement: String,
     timeout: Duration,
     http: reqwest::Client,
+    /// Name indexes by the whole days they cover (see [`Backend::names`]).
+    names: moka::future::Cache<(i64, i64), Arc<NameIndex>>,
 }
+
+/// How long a name index is used before it is read again: a rename in Genesys
+/// shows in the answers within this (plus the plugin's own delay).
+const NAMES_TTL: Duration = Duration::from_secs(60);
+const DAY_NS: i64 = 86_400_000_000_000;
 
 const HOUR: u64 = 3600;
 const DAY: u64 = 86_400;
@@ -100,6 +113,10 @@ impl Backend {
             measurement: config.measurement.clone(),
             timeout: config.timeout,
             http,
+            names: moka::future::Cache::builder()
+                .time_to_live(NAMES_TTL)
+                .max_capacity(64)
+                .build(),
         })
     }
 
@@ -113,12 +130,14 @@ impl Backend {
         }
     }
 
-    /// The query answering `GET /metrics/aht`.
-    pub fn aht_query(&self, req: &AhtRequest) -> Query {
+    /// The query answering `GET /metrics/aht`, its filters resolved through `names`.
+    pub fn aht_query(&self, req: &AhtRequest, names: &NameIndex) -> Query {
         let bucket = self.bucket_for(req.interval_s);
+        let conditions = identity::conditions(&req.filters, names);
+        let m = &self.measurement;
         match self.kind {
-            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, bucket, &self.measurement)),
-            BackendKind::Flux => Query::Flux(flux::aht(req, bucket, &self.measurement)),
+            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, &conditions, bucket, m)),
+            BackendKind::Flux => Query::Flux(flux::aht(req, &conditions, bucket, m)),
         }
     }
 
@@ -132,8 +151,50 @@ impl Backend {
         }
     }
 
-    /// Runs an AHT query; returns the answer and the upstream latency.
-    pub async fn aht(&self, query: &Query) -> Result<(AhtAnswer, Duration), UpstreamError> {
+    /// The names the IDs carry in their newest points, from the start of `range` to
+    /// the later of its end and now, in whole days; cached for [`NAMES_TTL`], and
+    /// concurrent misses share one query. Also returns the upstream time, zero when
+    /// cached.
+    pub async fn names(&self, range: Range) -> Result<(Arc<NameIndex>, Duration), UpstreamError> {
+        let now_ns = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
+        let start = range.start_ns.div_euclid(DAY_NS);
+        let stop = range
+            .end_ns
+            .max(now_ns)
+            .div_euclid(DAY_NS)
+            .saturating_add(1);
+        let mut took = Duration::ZERO;
+        let index = self
+            .names
+            .try_get_with((start, stop), async {
+                let days = Range {
+                    start_ns: start.saturating_mul(DAY_NS),
+                    end_ns: stop.saturating_mul(DAY_NS),
+                };
+                let query = match self.kind {
+                    BackendKind::Influxql => {
+                        Query::InfluxQl(influxql::names(days, &self.bucket, &self.measurement))
+                    }
+                    BackendKind::Flux => {
+                        Query::Flux(flux::names(days, &self.bucket, &self.measurement))
+                    }
+                };
+                let (rows, upstream) = self.rows(&query).await?;
+                took = upstream;
+                Ok(Arc::new(NameIndex::from_rows(&rows)))
+            })
+            .await
+            .map_err(|e: Arc<UpstreamError>| (*e).clone())?;
+        Ok((index, took))
+    }
+
+    /// Runs an AHT query for `req`; returns the answer and the upstream latency.
+    pub async fn aht(
+        &self,
+        query: &Query,
+        req: &AhtRequest,
+        names: &NameIndex,
+    ) -> Result<(AhtAnswer, Duration), UpstreamError> {
         let (rows, took) = self.rows(query).await?;
         let (sum_ms, count) = fields();
         let windows = rows
@@ -147,15 +208,38 @@ impl Backend {
                 })
             })
             .collect();
-        Ok((aht_answer(windows), took))
+        Ok((aht_answer(windows, names, &req.filters), took))
     }
 
-    /// Runs a skills query; returns the answer and the upstream latency.
-    pub async fn skills(&self, query: &Query) -> Result<(SkillsAnswer, Duration), UpstreamError> {
-        let (rows, took) = self.rows(query).await?;
-        let mut data: Vec<String> = rows
-            .into_iter()
-            .filter_map(|mut row| row.tags.remove(genesys_aht_contract::names::tags::SKILL))
+    /// Runs a skills query; returns the current names of the skills with handled
+    /// conversations, and the upstream latency. Skills whose counts add up to 0 are
+    /// left out: the plugin writes `handle_count = 0` for groups that handled
+    /// nothing, and neither query language can drop them alike (InfluxQL has no
+    /// `HAVING`).
+    pub async fn skills(
+        &self,
+        query: &Query,
+        names: &NameIndex,
+    ) -> Result<(SkillsAnswer, Duration), UpstreamError> {
+        let (mut rows, took) = self.rows(query).await?;
+        let (_, count) = fields();
+        identity::relabel(names, rows.iter_mut().map(|r| (i64::MAX, &mut r.tags)));
+        let mut handled: BTreeMap<Identity, (String, f64)> = BTreeMap::new();
+        for row in rows {
+            // InfluxQL names the sum `handle_count`; Flux's `sum()` leaves it in `_value`.
+            let n = row.values.get(&count).or_else(|| row.values.get("_value"));
+            let Some(name) = row.tags.get(genesys_aht_contract::names::tags::SKILL) else {
+                continue;
+            };
+            let entry = handled
+                .entry(Identity::of(&row.tags))
+                .or_insert((name.clone(), 0.0));
+            entry.1 += n.copied().unwrap_or(0.0);
+        }
+        let mut data: Vec<String> = handled
+            .into_values()
+            .filter(|(_, n)| *n > 0.0)
+            .map(|(name, _)| name)
             .collect();
         data.sort();
         data.dedup();
@@ -203,7 +287,7 @@ impl Backend {
             Query::Flux(text) => self
                 .http
                 .post(format!("{}/api/v2/query", self.url))
-                .query(&[("org", self.org.as_str())])
+                .query(&[(org_parameter(&self.org), self.org.as_str())])
                 .json(&json!({
                     "query": text,
                     "type": "flux",
@@ -248,11 +332,52 @@ async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, 
     if status.is_success() {
         return Ok(response);
     }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| is_retry_after(value))
+        .map(str::to_owned);
     let body = response.text().await.unwrap_or_default();
+    let message = error_message(&body)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
     Err(UpstreamError::Status {
         status: status.as_u16(),
-        message: shorten(&body),
+        message,
+        retry_after,
     })
+}
+
+/// The text of an error answer: `{"code", "message"}` (2.x, Cloud), `{"error"}`
+/// (1.x, 3.x), or the body itself when it is not such JSON; `None` when empty.
+fn error_message(body: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct ErrorJson {
+        message: Option<String>,
+        error: Option<String>,
+    }
+    let text = match serde_json::from_str::<ErrorJson>(body) {
+        Ok(json) => json.message.or(json.error)?,
+        Err(_) => body.to_owned(),
+    };
+    Some(shorten(&text)).filter(|t| !t.is_empty())
+}
+
+/// `Retry-After` as HTTP defines it: delta-seconds or an HTTP date.
+fn is_retry_after(value: &str) -> bool {
+    let seconds = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    seconds || jiff::fmt::rfc2822::parse(value).is_ok()
+}
+
+/// `orgID` for an organisation ID, `org` for a name. InfluxDB 2.x takes an `org` of
+/// 16 hex digits (not all zero) as an ID and then never looks it up as a name
+/// (`http/requests.go`, `queryOrganization`); `orgID` says what it will do anyway.
+fn org_parameter(org: &str) -> &'static str {
+    let is_id = org.len() == 16
+        && org.bytes().all(|b| b.is_ascii_hexdigit())
+        && org.bytes().any(|b| b != b'0');
+    if is_id { "orgID" } else { "org" }
 }
 
 /// An error and its causes on one line (reqwest hides the interesting part in the source).
@@ -298,6 +423,47 @@ mod tests {
         let only_hourly = backend("bucket_1h = \"hourly\"\n");
         assert_eq!(only_hourly.bucket_for(86_400), "hourly");
         assert_eq!(backend("").bucket_for(86_400), "raw");
+    }
+
+    #[test]
+    fn error_messages_come_from_the_json_influxdb_answers() {
+        let v2 = r#"{"code":"unavailable","message":"try later"}"#;
+        assert_eq!(error_message(v2).as_deref(), Some("try later"));
+        let v1 = r#"{"error":"authorization failed"}"#;
+        assert_eq!(error_message(v1).as_deref(), Some("authorization failed"));
+        assert_eq!(
+            error_message("bad gateway\n").as_deref(),
+            Some("bad gateway")
+        );
+        assert_eq!(error_message(""), None);
+        assert_eq!(error_message(r#"{"code":"x"}"#), None);
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        assert!(is_retry_after("120"));
+        assert!(is_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"));
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "120 s",
+            "Wed, 32 Oct 2026 07:28:00 GMT",
+        ] {
+            assert!(!is_retry_after(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sixteen_hex_digits_are_an_org_id() {
+        assert_eq!(org_parameter("0123456789abcDEF"), "orgID");
+        assert_eq!(org_parameter("my-org"), "org");
+        assert_eq!(org_parameter("0123456789abcdeg"), "org");
+        assert_eq!(org_parameter("0123456789abcde"), "org");
+        assert_eq!(org_parameter("0123456789abcdef0"), "org");
+        // The zero ID is not a valid ID to InfluxDB: it is looked up as a name.
+        assert_eq!(org_parameter("0000000000000000"), "org");
     }
 
     #[test]

@@ -79,7 +79,8 @@ pub struct InfluxConfig {
     /// Sent as `Authorization: Token <token>`; optional for an InfluxDB 1.x without auth.
     #[serde(default)]
     pub token: Option<Secret>,
-    /// Organisation name or ID (Flux only, required there).
+    /// Organisation name or ID (Flux only, required there). Exactly 16 hex digits is
+    /// an ID to InfluxDB, sent as `orgID`.
     #[serde(default, deserialize_with = "env_opt_string")]
     pub org: Option<String>,
     /// The raw bucket (InfluxQL: the database).
@@ -227,6 +228,17 @@ impl Config {
                 reason: reason.into(),
             })
         };
+        if self
+            .influx
+            .org
+            .as_deref()
+            .is_some_and(|org| org.trim().is_empty())
+        {
+            return invalid(
+                "influx.org",
+                "expected an organisation name or ID, not an empty value",
+            );
+        }
         if self.influx.backend == BackendKind::Flux && self.influx.org.is_none() {
             return invalid("influx.org", "required when influx.backend = \"flux\"");
         }
@@ -297,6 +309,20 @@ bucket = "genesys"
         let text = MINIMAL.replace("influxql", "flux");
         let err = Config::parse(&text).unwrap_err().to_string();
         assert!(err.starts_with("influx.org:"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_org_is_refused_naming_the_key() {
+        for backend in ["flux", "influxql"] {
+            for org in ["", "  "] {
+                let text = format!("{}org = \"{org}\"\n", MINIMAL.replace("influxql", backend));
+                let err = Config::parse(&text).unwrap_err().to_string();
+                assert!(
+                    err.starts_with("influx.org:") && err.contains("empty"),
+                    "{err}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The one shape of every error answer: `{"error": "<code>", "reason": "<text>"}`.
 
 use salvo::http::StatusCode;
+use salvo::http::header::{HeaderValue, RETRY_AFTER};
 use salvo::oapi::ToSchema;
 use salvo::prelude::{Json, Response};
 use serde::Serialize;
@@ -12,8 +13,8 @@ use crate::request::Invalid;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_request`, `unauthorized`, `not_found`,
-    /// `method_not_allowed`, `upstream_error`, `upstream_unavailable`,
-    /// `upstream_timeout`, `internal`.
+    /// `method_not_allowed`, `upstream_error`, `upstream_rate_limited`,
+    /// `upstream_unavailable`, `upstream_timeout`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a human.
     pub reason: String,
@@ -24,6 +25,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// `Retry-After` passed on from InfluxDB.
+    retry_after: Option<HeaderValue>,
 }
 
 impl ApiError {
@@ -34,6 +37,7 @@ impl ApiError {
                 error,
                 reason: reason.into(),
             },
+            retry_after: None,
         }
     }
 
@@ -51,18 +55,35 @@ impl ApiError {
         )
     }
 
-    /// 502, 503 or 504 for InfluxDB's failures.
+    /// InfluxDB's failures, as a client can act on them: 429 and 503 (with the
+    /// `Retry-After` InfluxDB sent), 504 for deadlines (the sidecar's own, InfluxDB's
+    /// 408 and 499, a proxy's 504), 503 when unreachable, 502 for anything else.
     pub fn upstream(error: &UpstreamError) -> ApiError {
         let (status, code) = match error {
             UpstreamError::Unreachable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable")
             }
             UpstreamError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-            UpstreamError::Status { .. } | UpstreamError::Query(_) | UpstreamError::Decode(_) => {
+            UpstreamError::Status { status, .. } => match status {
+                429 => (StatusCode::TOO_MANY_REQUESTS, "upstream_rate_limited"),
+                503 => (StatusCode::SERVICE_UNAVAILABLE, "upstream_unavailable"),
+                408 | 499 | 504 => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+                _ => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            },
+            UpstreamError::Query(_) | UpstreamError::Decode(_) => {
                 (StatusCode::BAD_GATEWAY, "upstream_error")
             }
         };
-        ApiError::new(status, code, error.to_string())
+        let mut api_error = ApiError::new(status, code, error.to_string());
+        if let UpstreamError::Status {
+            retry_after: Some(value),
+            ..
+        } = error
+            && matches!(status.as_u16(), 429 | 503)
+        {
+            api_error.retry_after = HeaderValue::from_str(value).ok();
+        }
+        api_error
     }
 
     /// 503 for `/readyz` whatever InfluxDB's failure.
@@ -89,6 +110,9 @@ impl ApiError {
     /// Writes status and body.
     pub fn write_to(self, res: &mut Response) {
         res.status_code(self.status);
+        if let Some(value) = self.retry_after {
+            res.headers_mut().insert(RETRY_AFTER, value);
+        }
         res.render(Json(self.body));
     }
 }

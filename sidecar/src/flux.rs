@@ -12,7 +12,10 @@ use jiff::Timestamp;
 use crate::answer::GROUP_TAGS;
 use crate::backend::{Row, fields};
 use crate::csv::{CsvError, CsvRow};
-use crate::request::{AhtRequest, Filters, Range, SkillsRequest, rfc3339};
+use genesys_aht_contract::names::tags;
+
+use crate::identity::AnyOf;
+use crate::request::{AhtRequest, Range, SkillsRequest, rfc3339};
 
 /// A Flux string literal holding exactly `value`.
 pub fn string_literal(value: &str) -> String {
@@ -22,9 +25,10 @@ pub fn string_literal(value: &str) -> String {
         match c {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
-            // `\$` is the documented escape, but the Flux parser of the language server
-            // (flux-lsp 0.8.40) rejects it unless `{` follows; `\x24` is `$` for both,
-            // and is never the start of a `${` interpolation.
+            // Flux's spec documents `\${` (a literal `${`), not a lone `\$`, and the
+            // parser of the language server (flux-lsp 0.8.40) rejects `\$` unless `{`
+            // follows. `\x24` is a `$` byte in any string literal and never starts a
+            // `${` interpolation, whatever follows it.
             '$' => out.push_str("\\x24"),
             // Raw line breaks are allowed in Flux strings; escaping them keeps one
             // filter on one line of the script.
@@ -40,22 +44,31 @@ pub fn string_literal(value: &str) -> String {
 
 /// Sums of the handle fields per window and group, one row per window with both
 /// sums as columns.
-pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
+///
+/// The window sums come first, per series, straight after `range` and `filter`:
+/// InfluxDB 2.x runs that window aggregate in its storage engine
+/// (`PushDownWindowAggregateRule`, with `timeSrc: "_start"` by
+/// `PushDownWindowAggregateByTimeRule`), so only one row per series and window
+/// leaves storage. A `group()` before it would stop that push-down (transposing
+/// them is behind the `groupWindowAggregateTranspose` flag, off by default) and
+/// pull every raw point into the Flux engine. The series of a group (e.g. one skill
+/// name under two IDs) are then merged and their sums added over the same windows.
+pub fn aht(req: &AhtRequest, conditions: &[AnyOf], bucket: &str, measurement: &str) -> String {
     let (sum_ms, count) = fields();
-    let mut group: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
-    group.push(string_literal("_field"));
+    let window_sums = format!(
+        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
+        req.interval_s
+    );
     let mut stages = source(bucket, req.range, measurement);
     stages.push(format!(
         "filter(fn: (r) => r._field == {} or r._field == {})",
         string_literal(&sum_ms),
         string_literal(&count)
     ));
-    stages.extend(filters(&req.filters));
-    stages.push(format!("group(columns: [{}])", group.join(", ")));
-    stages.push(format!(
-        "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
-        req.interval_s
-    ));
+    stages.extend(conditions.iter().map(filter_any));
+    stages.push(window_sums.clone());
+    stages.push(format!("group(columns: [{}])", group_columns()));
+    stages.push(window_sums);
     stages.push(
         "pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")".into(),
     );
@@ -63,7 +76,16 @@ pub fn aht(req: &AhtRequest, bucket: &str, measurement: &str) -> String {
     pipeline(&stages)
 }
 
-/// One table per skill with handled conversations in the range.
+/// The columns an answer's tables are grouped by: the answer's group tags, and
+/// `_field` so the two sums stay apart until `pivot`.
+fn group_columns() -> String {
+    let mut columns: Vec<String> = GROUP_TAGS.iter().map(|t| string_literal(t)).collect();
+    columns.push(string_literal("_field"));
+    columns.join(", ")
+}
+
+/// One table per skill with data in the range, its `handle_count` summed (the
+/// sidecar drops sums of 0).
 pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
     let (_, count) = fields();
     let mut stages = source(bucket, req.range, measurement);
@@ -72,11 +94,27 @@ pub fn skills(req: &SkillsRequest, bucket: &str, measurement: &str) -> String {
         string_literal(&count)
     ));
     stages.push(format!(
-        "group(columns: [{}])",
-        string_literal(genesys_aht_contract::names::tags::SKILL)
+        "group(columns: [{}, {}])",
+        string_literal(tags::SKILL),
+        string_literal(tags::SKILL_ID)
     ));
     stages.push("sum()".into());
     stages.push("yield(name: \"skills\")".into());
+    pipeline(&stages)
+}
+
+/// The newest point of every series in `range`: its `_time` and its tags (see
+/// [`crate::identity::NameIndex`]). A bare `last()` straight after `range` and
+/// `filter`, which InfluxDB 2.x runs in storage (`PushDownBareAggregateRule`).
+pub fn names(range: Range, bucket: &str, measurement: &str) -> String {
+    let (_, count) = fields();
+    let mut stages = source(bucket, range, measurement);
+    stages.push(format!(
+        "filter(fn: (r) => r._field == {})",
+        string_literal(&count)
+    ));
+    stages.push("last()".into());
+    stages.push("yield(name: \"names\")".into());
     pipeline(&stages)
 }
 
@@ -102,36 +140,13 @@ fn source(bucket: &str, range: Range, measurement: &str) -> Vec<String> {
     ]
 }
 
-fn filters(filters: &Filters) -> Vec<String> {
-    use genesys_aht_contract::names::tags;
-    let mut out = Vec::new();
-    if !filters.skills.is_empty() {
-        let any: Vec<String> = filters
-            .skills
-            .iter()
-            .map(|s| {
-                format!(
-                    "r[{}] == {}",
-                    string_literal(tags::SKILL),
-                    string_literal(s)
-                )
-            })
-            .collect();
-        out.push(format!("filter(fn: (r) => {})", any.join(" or ")));
-    }
-    for (tag, value) in [
-        (tags::QUEUE, &filters.queue),
-        (tags::MEDIA_TYPE, &filters.media_type),
-    ] {
-        if let Some(value) = value {
-            out.push(format!(
-                "filter(fn: (r) => r[{}] == {})",
-                string_literal(tag),
-                string_literal(value)
-            ));
-        }
-    }
-    out
+/// `filter(fn: (r) => r["a"] == "x" or r["b"] == "y")`.
+fn filter_any(any: &AnyOf) -> String {
+    let alternatives: Vec<String> = any
+        .iter()
+        .map(|(tag, value)| format!("r[{}] == {}", string_literal(tag), string_literal(value)))
+        .collect();
+    format!("filter(fn: (r) => {})", alternatives.join(" or "))
 }
 
 /// Reads the rows of an annotated CSV answer.
@@ -179,11 +194,60 @@ fn parse_time(text: &str) -> Result<i64, CsvError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Filters;
 
     #[test]
     fn string_literals_escape_what_flux_unescapes() {
         assert_eq!(string_literal(r#"a"b\c${x}"#), r#""a\"b\\c\x24{x}""#);
         assert_eq!(string_literal("Süß\n\t"), r#""Süß\n\t""#);
+    }
+
+    /// InfluxDB 2.x pushes a window aggregate down to storage only when it follows
+    /// `range` and `filter` directly (`PushDownWindowAggregateRule`); see `aht`.
+    #[test]
+    fn the_window_sums_come_straight_after_range_and_filters() {
+        let req = AhtRequest {
+            range: Range {
+                start_ns: 0,
+                end_ns: 86_400_000_000_000,
+            },
+            interval_s: 3600,
+            filters: Filters {
+                skills: vec!["a".into()],
+                queue: Some("q".into()),
+                media_type: Some("voice".into()),
+            },
+        };
+        let conditions = crate::identity::conditions(&req.filters, &Default::default());
+        let script = aht(&req, &conditions, "b", "m");
+        let stages: Vec<&str> = script
+            .trim_end()
+            .split("\n  |> ")
+            .map(|stage| &stage[..stage.find('(').unwrap()])
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                "from",
+                "range",
+                "filter",
+                "filter",
+                "filter",
+                "filter",
+                "filter",
+                "aggregateWindow",
+                "group",
+                "aggregateWindow",
+                "pivot",
+                "yield"
+            ]
+        );
+        let windows: Vec<&str> = script
+            .lines()
+            .filter(|l| l.contains("aggregateWindow"))
+            .collect();
+        assert_eq!(windows[0], windows[1], "both sums over the same windows");
+        assert!(windows[0].contains("every: 3600s") && windows[0].contains("timeSrc: \"_start\""));
     }
 
     #[test]

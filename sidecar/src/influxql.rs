@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 use crate::answer::GROUP_TAGS;
 use crate::backend::{Row, fields};
-use crate::request::{AhtRequest, Filters, Range, SkillsRequest};
+use crate::identity::{AnyOf, LABELLED};
+use crate::request::{AhtRequest, Range, SkillsRequest};
 
 /// A statement and the values bound to its `$name` placeholders.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,8 +32,9 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Sums of the handle fields per window and group.
-pub fn aht(req: &AhtRequest, db: &str, measurement: &str) -> Statement {
+/// Sums of the handle fields per window and series, under `conditions` (the
+/// request's filters, resolved by [`crate::identity::conditions`]).
+pub fn aht(req: &AhtRequest, conditions: &[AnyOf], db: &str, measurement: &str) -> Statement {
     let (sum_ms, count) = fields();
     let mut params = Map::new();
     let group: Vec<String> = GROUP_TAGS.iter().map(|t| quote_ident(t)).collect();
@@ -41,7 +43,7 @@ pub fn aht(req: &AhtRequest, db: &str, measurement: &str) -> Statement {
         s = quote_ident(&sum_ms),
         c = quote_ident(&count),
         m = quote_ident(measurement),
-        w = condition(req.range, &req.filters, &mut params),
+        w = condition(req.range, conditions, &mut params),
         i = req.interval_s,
         g = group.join(", "),
     );
@@ -52,16 +54,43 @@ pub fn aht(req: &AhtRequest, db: &str, measurement: &str) -> Statement {
     }
 }
 
-/// One series per skill with handled conversations in the range.
+/// One series per skill (name and ID) with data in the range, its `handle_count`
+/// summed (the sidecar drops sums of 0 and merges the names of one ID).
 pub fn skills(req: &SkillsRequest, db: &str, measurement: &str) -> Statement {
+    use genesys_aht_contract::names::tags;
     let (_, count) = fields();
     let mut params = Map::new();
     let q = format!(
-        "SELECT sum({c}) AS {c} FROM {m} WHERE {w} GROUP BY {skill}",
+        "SELECT sum({c}) AS {c} FROM {m} WHERE {w} GROUP BY {skill}, {skill_id}",
         c = quote_ident(&count),
         m = quote_ident(measurement),
-        w = condition(req.range, &Filters::default(), &mut params),
-        skill = quote_ident(genesys_aht_contract::names::tags::SKILL),
+        w = condition(req.range, &[], &mut params),
+        skill = quote_ident(tags::SKILL),
+        skill_id = quote_ident(tags::SKILL_ID),
+    );
+    Statement {
+        db: db.into(),
+        q,
+        params,
+    }
+}
+
+/// The newest point of every series in `range`: its time and its name and ID tags
+/// (see [`crate::identity::NameIndex`]). A bare `last()` per series, which InfluxDB
+/// reads from the end of each series.
+pub fn names(range: Range, db: &str, measurement: &str) -> Statement {
+    let (_, count) = fields();
+    let mut params = Map::new();
+    let group: Vec<String> = LABELLED
+        .iter()
+        .flat_map(|(name, id)| [quote_ident(name), quote_ident(id)])
+        .collect();
+    let q = format!(
+        "SELECT last({c}) AS {c} FROM {m} WHERE {w} GROUP BY {g}",
+        c = quote_ident(&count),
+        m = quote_ident(measurement),
+        w = condition(range, &[], &mut params),
+        g = group.join(", "),
     );
     Statement {
         db: db.into(),
@@ -71,33 +100,22 @@ pub fn skills(req: &SkillsRequest, db: &str, measurement: &str) -> Statement {
 }
 
 /// The `WHERE` clause: the time bounds are integers the sidecar computed; every
-/// user value becomes a bound parameter.
-fn condition(range: Range, filters: &Filters, params: &mut Map<String, Value>) -> String {
-    use genesys_aht_contract::names::tags;
+/// tag value becomes a bound parameter.
+fn condition(range: Range, conditions: &[AnyOf], params: &mut Map<String, Value>) -> String {
     let mut parts = vec![format!(
         "time >= {} AND time < {}",
         range.start_ns, range.end_ns
     )];
-    if !filters.skills.is_empty() {
-        let any: Vec<String> = filters
-            .skills
+    for any in conditions {
+        let alternatives: Vec<String> = any
             .iter()
-            .enumerate()
-            .map(|(i, skill)| {
-                params.insert(format!("skill{i}"), Value::from(skill.as_str()));
-                format!("{} = $skill{i}", quote_ident(tags::SKILL))
+            .map(|(tag, value)| {
+                let name = format!("p{}", params.len());
+                params.insert(name.clone(), Value::from(value.as_str()));
+                format!("{} = ${name}", quote_ident(tag))
             })
             .collect();
-        parts.push(format!("({})", any.join(" OR ")));
-    }
-    for (tag, value) in [
-        (tags::QUEUE, &filters.queue),
-        (tags::MEDIA_TYPE, &filters.media_type),
-    ] {
-        if let Some(value) = value {
-            params.insert(tag.into(), Value::from(value.as_str()));
-            parts.push(format!("{} = ${tag}", quote_ident(tag)));
-        }
+        parts.push(format!("({})", alternatives.join(" OR ")));
     }
     parts.join(" AND ")
 }

@@ -11,7 +11,9 @@
 //! - [`influxql`]: InfluxQL statements with bound parameters and the `/query` JSON.
 //! - [`flux`]: Flux scripts with escaped literals, and their rows.
 //! - [`csv`]: InfluxDB 2.x annotated CSV, including errors sent mid-stream.
-//! - [`answer`]: sums per window and group → the JSON answer.
+//! - [`identity`]: IDs are a series, names its changing label: the name index, ID
+//!   filters, merging by ID.
+//! - [`answer`]: sums per window and series → the JSON answer.
 //! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod csv;
 pub mod error;
 pub mod flux;
+pub mod identity;
 pub mod influxql;
 pub mod metrics;
 pub mod request;

@@ -67,9 +67,10 @@ struct Aht(Arc<AppState>);
         (status_code = 200, description = "Windows with data", body = AhtAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
-        (status_code = 503, description = "InfluxDB unreachable", body = ErrorBody),
-        (status_code = 504, description = "InfluxDB too slow", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
     )
 )]
 impl Aht {
@@ -97,9 +98,10 @@ struct Skills(Arc<AppState>);
         (status_code = 200, description = "Sorted skill names", body = SkillsAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
-        (status_code = 503, description = "InfluxDB unreachable", body = ErrorBody),
-        (status_code = 504, description = "InfluxDB too slow", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
     )
 )]
 impl Skills {
@@ -148,16 +150,27 @@ async fn miss(state: &Arc<AppState>, target: &str, key: CacheKey) -> Result<Byte
     }
 }
 
-/// The JSON answer for `key`, from InfluxDB.
+/// The JSON answer for `key`, from InfluxDB: the names the IDs carry first (cached),
+/// then the data query.
 async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError> {
     let backend = &state.backend;
+    let range = match key {
+        CacheKey::Aht(request) => request.range,
+        CacheKey::Skills(request) => request.range,
+    };
+    let (names, names_took) = backend.names(range).await?;
+    if !names_took.is_zero() {
+        state.metrics.upstream(names_took);
+    }
     let (json, took) = match key {
         CacheKey::Aht(request) => {
-            let (answer, took) = backend.aht(&backend.aht_query(request)).await?;
+            let query = backend.aht_query(request, &names);
+            let (answer, took) = backend.aht(&query, request, &names).await?;
             (serde_json::to_string(&answer), took)
         }
         CacheKey::Skills(request) => {
-            let (answer, took) = backend.skills(&backend.skills_query(request)).await?;
+            let query = backend.skills_query(request);
+            let (answer, took) = backend.skills(&query, &names).await?;
             (serde_json::to_string(&answer), took)
         }
     };

@@ -127,6 +127,9 @@ pub struct SimConfig {
     pub job_delay: Duration,
     /// How far `dataAvailabilityDate` lags behind "now" (default 0).
     pub data_availability_lag: Duration,
+    /// Skills and queues an admin renames while the simulator runs (default none):
+    /// the routing endpoints show the new name from the rename's instant on.
+    pub renames: Vec<crate::org::Rename>,
 }
 
 impl Default for SimConfig {
@@ -151,6 +154,7 @@ impl Default for SimConfig {
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),
             data_availability_lag: Duration::ZERO,
+            renames: Vec::new(),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! # Layout
 //!
 //! - [`config`]: [`SimConfig`], OAuth [`ClientConfig`]s and the [`Clock`].
-//! - `org`: skills and queues (seeded UUIDs, awkward names, deleted ones).
+//! - `org`: skills and queues (seeded UUIDs, awkward names, deleted ones, renames).
 //! - `generate`: the per-minute conversation generator and the "seen at now" view;
 //!   `model`: the detail documents it produces.
 //! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
@@ -45,7 +45,7 @@ pub use aggregate::{
 };
 pub use config::{ALL_PERMISSIONS, ClientConfig, Clock, ManualClock, SimConfig};
 pub use faults::{Endpoint, FaultKind, RandomFaults, RequestRecord};
-pub use org::Entity;
+pub use org::{Entity, Rename, RoutingKind};
 
 use server::{State, lock};
 
@@ -88,14 +88,26 @@ impl Sim {
         self.state.config.clock.now()
     }
 
-    /// The org's skills, deleted ones included.
+    /// The org's skills, deleted ones included, named as at the simulator's "now".
     pub fn skills(&self) -> Vec<Entity> {
-        self.state.org.skills.iter().map(|s| s.entity()).collect()
+        let now = self.state.now_ms();
+        self.state
+            .org
+            .skills
+            .iter()
+            .map(|s| s.entity_at(now))
+            .collect()
     }
 
-    /// The org's queues, deleted ones included.
+    /// The org's queues, deleted ones included, named as at the simulator's "now".
     pub fn queues(&self) -> Vec<Entity> {
-        self.state.org.queues.iter().map(|q| q.entity()).collect()
+        let now = self.state.now_ms();
+        self.state
+            .org
+            .queues
+            .iter()
+            .map(|q| q.entity_at(now))
+            .collect()
     }
 
     /// What the aggregates endpoint knows at the simulator's current "now" (fixed-length

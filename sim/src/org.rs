@@ -37,15 +37,27 @@ pub struct Entity {
 #[derive(Debug, Clone)]
 pub(crate) struct Routed {
     pub(crate) id: String,
+    /// The name it had when the org was made.
     pub(crate) name: String,
     pub(crate) state: State,
+    /// Renames by an admin: from this instant (Unix ms) on, this name; oldest first.
+    pub(crate) renamed: Vec<(i64, String)>,
 }
 
 impl Routed {
-    pub(crate) fn entity(&self) -> Entity {
+    /// The name Genesys shows at `now_ms`: a rename counts from its instant on.
+    pub(crate) fn name_at(&self, now_ms: i64) -> &str {
+        self.renamed
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= now_ms)
+            .map_or(self.name.as_str(), |(_, name)| name.as_str())
+    }
+
+    pub(crate) fn entity_at(&self, now_ms: i64) -> Entity {
         Entity {
             id: self.id.clone(),
-            name: self.name.clone(),
+            name: self.name_at(now_ms).to_owned(),
             active: self.state != State::Deleted,
         }
     }
@@ -75,6 +87,28 @@ const QUEUES: [(&str, State); 6] = [
     ("Closed Queue", State::Deleted),
 ];
 
+/// Skills or queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutingKind {
+    /// A routing skill.
+    Skill,
+    /// A queue.
+    Queue,
+}
+
+/// An admin renaming a skill or a queue at an instant (see [`crate::SimConfig::renames`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    /// Skill or queue.
+    pub kind: RoutingKind,
+    /// The name it has just before `at` (an org name, or an earlier rename's `to`).
+    pub from: String,
+    /// Its name from `at` on.
+    pub to: String,
+    /// When the admin saves the new name.
+    pub at: jiff::Timestamp,
+}
+
 /// Skills and queues of the org, in a fixed order (the generator indexes into them).
 #[derive(Debug, Clone)]
 pub(crate) struct Org {
@@ -83,17 +117,36 @@ pub(crate) struct Org {
 }
 
 impl Org {
-    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed.
-    pub(crate) fn new(seed: u64) -> Org {
+    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed; then
+    /// `renames`, each applied to the entity that has its `from` name just before it.
+    pub(crate) fn new(seed: u64, renames: &[Rename]) -> Org {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f72_675f_7369_6d31);
         let mut make = |(name, state): &(&str, State)| Routed {
             id: seeded_uuid(&mut rng),
             name: (*name).to_owned(),
             state: *state,
+            renamed: Vec::new(),
         };
-        let skills = SKILLS.iter().map(&mut make).collect();
-        let queues = QUEUES.iter().map(&mut make).collect();
-        Org { skills, queues }
+        let mut org = Org {
+            skills: SKILLS.iter().map(&mut make).collect(),
+            queues: QUEUES.iter().map(&mut make).collect(),
+        };
+        let mut renames: Vec<&Rename> = renames.iter().collect();
+        renames.sort_by_key(|r| r.at);
+        for rename in renames {
+            let at = rename.at.as_millisecond();
+            let entities = match rename.kind {
+                RoutingKind::Skill => &mut org.skills,
+                RoutingKind::Queue => &mut org.queues,
+            };
+            if let Some(entity) = entities
+                .iter_mut()
+                .find(|e| e.name_at(at - 1) == rename.from)
+            {
+                entity.renamed.push((at, rename.to.clone()));
+            }
+        }
+        org
     }
 
     pub(crate) fn skill(&self, id: &str) -> Option<&Routed> {
@@ -120,12 +173,42 @@ mod tests {
 
     #[test]
     fn same_seed_same_ids_and_other_seed_other_ids() {
-        let (a, b, c) = (Org::new(7), Org::new(7), Org::new(8));
+        let (a, b, c) = (Org::new(7, &[]), Org::new(7, &[]), Org::new(8, &[]));
         let ids = |o: &Org| o.skills.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&c));
         assert!(a.skills.iter().any(|s| s.state == State::Deleted));
         assert!(a.queues.iter().any(|q| q.state == State::Deleted));
         assert!(uuid::Uuid::parse_str(&a.queues[0].id).is_ok());
+    }
+
+    #[test]
+    fn a_rename_shows_from_its_instant_and_chains() {
+        let at = |s: &str| s.parse::<jiff::Timestamp>().expect("timestamp");
+        let rename = |from: &str, to: &str, when: &str| Rename {
+            kind: RoutingKind::Skill,
+            from: from.into(),
+            to: to.into(),
+            at: at(when),
+        };
+        let org = Org::new(
+            7,
+            &[
+                rename("Sales & More", "Sales Team", "2025-03-10T12:00:00Z"),
+                rename("Sales", "Sales & More", "2025-03-10T10:00:00Z"),
+                rename("No such skill", "X", "2025-03-10T10:00:00Z"),
+            ],
+        );
+        let sales = org
+            .skills
+            .iter()
+            .find(|s| s.name == "Sales")
+            .expect("Sales");
+        let ms = |s: &str| at(s).as_millisecond();
+        assert_eq!(sales.name_at(ms("2025-03-10T09:59:59.999Z")), "Sales");
+        assert_eq!(sales.name_at(ms("2025-03-10T10:00:00Z")), "Sales & More");
+        assert_eq!(sales.name_at(ms("2025-03-10T12:00:00Z")), "Sales Team");
+        let renamed = org.skills.iter().filter(|s| !s.renamed.is_empty()).count();
+        assert_eq!(renamed, 1, "a rename of an unknown name changes nothing");
     }
 }

@@ -11,6 +11,7 @@
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
 //!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
+//! - [`workspace`]: the workspace's own binaries (the plugin, the sidecar) as processes.
 //!
 //! A test that needs a peer fails when the peer is missing; the project's test
 //! command (`scripts/test`) installs every peer first.
@@ -19,3 +20,4 @@ pub mod flux;
 pub mod influxdb;
 pub mod rollup;
 pub mod telegraf;
+pub mod workspace;

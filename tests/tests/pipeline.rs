@@ -12,35 +12,20 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use genesys_aht_contract::names::tags;
 use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::influxdb::InfluxDb;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, StopStep, Value};
+use genesys_aht_tests::workspace;
 use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig, TruthQuery};
 use nix::sys::signal::Signal;
 use serde_json::Value as Json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const GRANULARITY_SECS: i64 = 900;
 const LOOKBACK_BUCKETS: i64 = 8;
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// A workspace binary next to this test executable (`target/<profile>/<name>`).
-fn workspace_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build the workspace first (`cargo test --workspace` or scripts/test do)",
-        path.display()
-    );
-    path
-}
 
 /// The closed buckets `--once` or a gather reads at `now`: the last 2 h of 15 min.
 fn window(now: jiff::Timestamp) -> (i64, i64) {
@@ -90,22 +75,7 @@ async fn start_sidecar(
         influx.url, influx.database
     );
     std::fs::write(&config, text).unwrap();
-    let mut child = tokio::process::Command::new(workspace_binary("genesys-aht-sidecar"))
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut first = String::new();
-    tokio::time::timeout(LIMIT, BufReader::new(stdout).read_line(&mut first))
-        .await
-        .expect("the sidecar prints its URL")
-        .unwrap();
-    (child, first.trim().to_owned())
+    workspace::start_sidecar(&config).await
 }
 
 /// Expected (window start, skill name) → (handle sum ms, handle count), from the
@@ -247,7 +217,7 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a
     )
     .unwrap();
 
-    let mut execd = ExecdConfig::new(workspace_binary("genesys-aht"));
+    let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];
     execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];
     let first_window = window(jiff::Timestamp::now());

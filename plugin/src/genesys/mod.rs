@@ -27,7 +27,7 @@ use pacer::Pacer;
 use retry::{Retry, RetryPolicy};
 
 /// Why a Genesys call failed. No variant ever carries the client secret or a token.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum GenesysError {
     /// The request did not complete (connection, timeout, TLS).

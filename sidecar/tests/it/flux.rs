@@ -114,7 +114,9 @@ async fn an_error_table_mid_stream_is_a_502_and_not_cached() {
     *standin.shared.fail_mid_stream.lock().unwrap() = false;
     let (status, body) = get(&flux, &aht_path()).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(standin.requests(), 2);
+    // The first request failed at its first query (the name index), the second
+    // asked again: nothing of the failure was cached.
+    assert_eq!((standin.name_queries(), standin.requests()), (2, 1));
     flux.stop().await;
 }
 
@@ -189,4 +191,30 @@ async fn a_slow_influxdb_is_a_504_and_a_gone_one_a_503() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "upstream_unavailable");
     flux.stop().await;
+}
+
+#[tokio::test]
+async fn an_org_of_sixteen_hex_digits_is_sent_as_an_org_id() {
+    let standin = standin().await;
+    for (org, sent) in [
+        ("0a1b2c3d4e5f6789", "orgID=0a1b2c3d4e5f6789"),
+        (ORG, "org=test-org"),
+        ("0a1b2c3d4e5f678", "org=0a1b2c3d4e5f678"),
+    ] {
+        let flux = sidecar(&format!(
+            "[influx]\nbackend = \"flux\"\nurl = \"{}\"\ntoken = \"{TOKEN}\"\norg = \"{org}\"\nbucket = \"genesys\"\n",
+            standin.url
+        ))
+        .await;
+        let (status, body) = get(&flux, &aht_path()).await;
+        assert_eq!(status, 200, "{body}");
+        // Two queries: the name index, then the data.
+        let orgs: Vec<String> = standin.shared.orgs.lock().unwrap().drain(..).collect();
+        assert_eq!(orgs, [sent, sent]);
+        flux.stop().await;
+    }
+    assert!(
+        standin.shared.orgs.lock().unwrap().is_empty(),
+        "one parameter per request"
+    );
 }

@@ -3,7 +3,8 @@
 //! - `influxql`: against the real InfluxDB 1.6;
 //! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
-//! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown.
+//! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
+//! - `upstream`: InfluxDB's error statuses, from an upstream stand-in.
 
 // Helpers shared by the tests unwrap like the tests do: a panic is a failed assertion.
 #![allow(clippy::unwrap_used)]
@@ -14,3 +15,4 @@ mod influxql;
 mod service;
 mod standin;
 mod support;
+mod upstream;

@@ -24,6 +24,26 @@ pub(crate) const SKILLS: [&str; 7] = [
     "Billing",
     "back$lash ${x}",
 ];
+/// The skill IDs behind `SKILLS`, one each.
+const SKILL_IDS: [&str; 7] = [
+    "s-tech",
+    "s-ab",
+    "s-xy",
+    "s-obrien",
+    "s-sweets",
+    "s-billing",
+    "s-dollar",
+];
+/// A second series of `Billing` (a skill deleted and created again under the same
+/// name): one group in an answer, two series in the database.
+const BILLING_OLD_ID: &str = "s-billing-old";
+/// A skill renamed in Genesys halfway through the points: its ID, and its names
+/// before and after. One series in every answer, under the new name.
+pub(crate) const RENAMED_ID: &str = "s-sales";
+pub(crate) const OLD_NAME: &str = "Sales";
+pub(crate) const NEW_NAME: &str = "Sales Team";
+/// A skill with points whose counts are all 0: never listed by `/skills`.
+pub(crate) const IDLE_SKILL: &str = "Idle Skill";
 const QUEUES: [&str; 2] = ["Q 1", "Q,2"];
 const MEDIA: [&str; 2] = ["voice", "chat"];
 
@@ -32,6 +52,7 @@ const MEDIA: [&str; 2] = ["voice", "chat"];
 pub(crate) struct TestPoint {
     pub(crate) ts_ns: i64,
     pub(crate) skill: &'static str,
+    pub(crate) skill_id: &'static str,
     pub(crate) queue: &'static str,
     pub(crate) media_type: &'static str,
     pub(crate) count: i64,
@@ -39,25 +60,57 @@ pub(crate) struct TestPoint {
 }
 
 /// Six hours of 15-minute buckets for every skill, queue and media type; some
-/// buckets handled nothing (count 0).
+/// buckets handled nothing (count 0). `Billing` has a second series under an older
+/// ID (a skill deleted and created again: another skill, with the same name),
+/// `RENAMED_ID` is renamed after three hours, and `IDLE_SKILL` never handles anything.
 pub(crate) fn points() -> Vec<TestPoint> {
     let mut out = Vec::new();
     for slot in 0..24i64 {
-        for (s, skill) in SKILLS.iter().enumerate() {
+        let ts_ns = T0_NS + slot * 15 * MINUTE_NS;
+        for (s, (skill, skill_id)) in SKILLS.iter().zip(SKILL_IDS).enumerate() {
             for (q, queue) in QUEUES.iter().enumerate() {
                 let media_type = MEDIA[(slot as usize + s + q) % 2];
                 let count = (slot * 7 + s as i64 * 3 + q as i64) % 5;
                 let sum_ms = count * (100_000 + 1_000 * s as i64 + 37 * slot + 11 * q as i64);
                 out.push(TestPoint {
-                    ts_ns: T0_NS + slot * 15 * MINUTE_NS,
+                    ts_ns,
                     skill,
+                    skill_id,
                     queue,
                     media_type,
                     count,
                     sum_ms,
                 });
+                if *skill == "Billing" {
+                    let count = (slot + q as i64) % 3;
+                    out.push(TestPoint {
+                        skill_id: BILLING_OLD_ID,
+                        count,
+                        sum_ms: count * (90_000 + 13 * slot),
+                        ..out[out.len() - 1].clone()
+                    });
+                }
             }
         }
+        let count = slot % 4 + 1;
+        out.push(TestPoint {
+            ts_ns,
+            skill: if slot < 12 { OLD_NAME } else { NEW_NAME },
+            skill_id: RENAMED_ID,
+            queue: QUEUES[0],
+            media_type: MEDIA[0],
+            count,
+            sum_ms: count * (200_000 + 91 * slot),
+        });
+        out.push(TestPoint {
+            ts_ns,
+            skill: IDLE_SKILL,
+            skill_id: "s-idle",
+            queue: QUEUES[0],
+            media_type: MEDIA[0],
+            count: 0,
+            sum_ms: 0,
+        });
     }
     out
 }
@@ -76,6 +129,7 @@ pub(crate) fn contract_point(p: &TestPoint) -> Point {
         timestamp_ns: p.ts_ns,
         tags: vec![
             (tags::SKILL, p.skill.to_string()),
+            (tags::SKILL_ID, p.skill_id.to_string()),
             (tags::QUEUE, p.queue.to_string()),
             (tags::MEDIA_TYPE, p.media_type.to_string()),
         ],
@@ -91,23 +145,25 @@ pub(crate) fn line_protocol(points: &[TestPoint]) -> String {
 
 pub(crate) const DAY_NS: i64 = 24 * HOUR_NS;
 
-/// What the Flux tasks write to a roll-up bucket: sums per period and group,
+/// What the Flux tasks write to a roll-up bucket: sums per period and series,
 /// stamped at the period's start.
 pub(crate) fn rollup(points: &[TestPoint], period_ns: i64) -> Vec<TestPoint> {
-    let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
+    type Series<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
+    let mut sums: BTreeMap<Series<'static>, (i64, i64)> = BTreeMap::new();
     for p in points {
         let start = p.ts_ns.div_euclid(period_ns) * period_ns;
         let entry = sums
-            .entry((start, p.skill, p.queue, p.media_type))
+            .entry((start, p.skill, p.skill_id, p.queue, p.media_type))
             .or_default();
         entry.0 += p.count;
         entry.1 += p.sum_ms;
     }
     sums.into_iter()
         .map(
-            |((ts_ns, skill, queue, media_type), (count, sum_ms))| TestPoint {
+            |((ts_ns, skill, skill_id, queue, media_type), (count, sum_ms))| TestPoint {
                 ts_ns,
                 skill,
+                skill_id,
                 queue,
                 media_type,
                 count,
@@ -145,11 +201,27 @@ pub(crate) struct Filter<'a> {
 }
 
 impl Filter<'_> {
-    pub(crate) fn matches(&self, p: &TestPoint) -> bool {
-        (self.skills.is_empty() || self.skills.contains(&p.skill))
+    /// Whether `p`, whose skill is now called `skill`, is asked for.
+    pub(crate) fn matches(&self, p: &TestPoint, skill: &str) -> bool {
+        (self.skills.is_empty() || self.skills.contains(&skill))
             && self.queue.is_none_or(|q| q == p.queue)
             && self.media_type.is_none_or(|m| m == p.media_type)
     }
+}
+
+/// Each skill ID's current name: that of its newest point in the raw bucket.
+pub(crate) fn current_names() -> BTreeMap<&'static str, &'static str> {
+    let mut newest: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    for p in points() {
+        let entry = newest.entry(p.skill_id).or_insert((i64::MIN, p.skill));
+        if p.ts_ns >= entry.0 {
+            *entry = (p.ts_ns, p.skill);
+        }
+    }
+    newest
+        .into_iter()
+        .map(|(id, (_, name))| (id, name))
+        .collect()
 }
 
 /// The expected `data` array: weighted AHT per window and group, from the points.
@@ -161,35 +233,42 @@ pub(crate) fn expected(
     interval_ns: i64,
     filter: &Filter<'_>,
 ) -> Vec<Value> {
-    let mut sums: BTreeMap<(i64, &str, &str, &str), (i64, i64)> = BTreeMap::new();
-    for p in points
-        .iter()
-        .filter(|p| p.ts_ns >= start_ns && p.ts_ns < end_ns && filter.matches(p))
-    {
+    let names = current_names();
+    // Ordered as the sidecar orders: window, then skill name, queue, media type, ID.
+    type Series<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
+    let mut sums: BTreeMap<Series<'_>, (i64, i64)> = BTreeMap::new();
+    for p in points {
+        let skill = names[p.skill_id];
+        if p.ts_ns < start_ns || p.ts_ns >= end_ns || !filter.matches(p, skill) {
+            continue;
+        }
         let window = p.ts_ns.div_euclid(interval_ns) * interval_ns;
         let entry = sums
-            .entry((window, p.skill, p.queue, p.media_type))
+            .entry((window, skill, p.queue, p.media_type, p.skill_id))
             .or_default();
         entry.0 += p.count;
         entry.1 += p.sum_ms;
     }
     sums.into_iter()
-        .map(|((window, skill, queue, media_type), (count, sum_ms))| {
-            let avg = if count > 0 {
-                Value::from(sum_ms as f64 / count as f64 / 1000.0)
-            } else {
-                Value::Null
-            };
-            serde_json::json!({
-                "timestamp": rfc3339(window),
-                "skill": skill,
-                "queue": queue,
-                "media_type": media_type,
-                "avg_handle_time": avg,
-                "conversation_count": count,
-                "handle_sum_ms": sum_ms,
-            })
-        })
+        .map(
+            |((window, skill, queue, media_type, skill_id), (count, sum_ms))| {
+                let avg = if count > 0 {
+                    Value::from(sum_ms as f64 / count as f64 / 1000.0)
+                } else {
+                    Value::Null
+                };
+                serde_json::json!({
+                    "timestamp": rfc3339(window),
+                    "skill": skill,
+                    "skill_id": skill_id,
+                    "queue": queue,
+                    "media_type": media_type,
+                    "avg_handle_time": avg,
+                    "conversation_count": count,
+                    "handle_sum_ms": sum_ms,
+                })
+            },
+        )
         .collect()
 }
 

@@ -22,10 +22,10 @@ fn division() -> Value {
     json!({ "id": DIVISION_ID, "name": "Home", "selfUri": format!("/api/v2/authorization/divisions/{DIVISION_ID}") })
 }
 
-fn skill_json(skill: &Routed) -> Value {
+fn skill_json(skill: &Routed, now_ms: i64) -> Value {
     json!({
         "id": skill.id,
-        "name": skill.name,
+        "name": skill.name_at(now_ms),
         "division": division(),
         "dateModified": MODIFIED,
         "state": skill.state.as_str(),
@@ -34,10 +34,10 @@ fn skill_json(skill: &Routed) -> Value {
     })
 }
 
-fn queue_json(queue: &Routed) -> Value {
+fn queue_json(queue: &Routed, now_ms: i64) -> Value {
     json!({
         "id": queue.id,
-        "name": queue.name,
+        "name": queue.name_at(now_ms),
         "division": division(),
         "dateCreated": CREATED,
         "dateModified": MODIFIED,
@@ -53,6 +53,7 @@ fn queue_json(queue: &Routed) -> Value {
 /// `GET /api/v2/routing/skills`: `name` matches a prefix (case-insensitive), `id` repeats.
 pub(crate) fn skills(state: &State, request: &Request) -> Result<Reply, ApiError> {
     let ids = request.params("id");
+    let now = state.now_ms();
     let name = request.param("name").map(str::to_lowercase);
     let chosen: Vec<&Routed> = state
         .org
@@ -67,29 +68,26 @@ pub(crate) fn skills(state: &State, request: &Request) -> Result<Reply, ApiError
         })
         .filter(|s| {
             name.as_ref()
-                .is_none_or(|n| s.name.to_lowercase().starts_with(n.as_str()))
+                .is_none_or(|n| s.name_at(now).to_lowercase().starts_with(n.as_str()))
         })
         .collect();
-    let page = listing(
-        state,
-        request,
-        "/api/v2/routing/skills",
-        &chosen,
-        skill_json,
-    )?;
+    let page = listing(state, request, "/api/v2/routing/skills", &chosen, &|s| {
+        skill_json(s, now)
+    })?;
     Ok(Reply::ok(page, "SkillEntityListing"))
 }
 
 /// `GET /api/v2/routing/skills/{id}`, deleted skills included.
 pub(crate) fn skill(state: &State, id: &str) -> Result<Reply, ApiError> {
     let skill = state.org.skill(id).ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(skill_json(skill), "RoutingSkill"))
+    Ok(Reply::ok(skill_json(skill, state.now_ms()), "RoutingSkill"))
 }
 
 /// `GET /api/v2/routing/queues`: `name` is exact (case-insensitive) or uses a leading
 /// and/or trailing `*`; `id` repeats. Deleted queues are never listed.
 pub(crate) fn queues(state: &State, request: &Request) -> Result<Reply, ApiError> {
     let ids = request.params("id");
+    let now = state.now_ms();
     let name = request.param("name");
     let chosen: Vec<&Routed> = state
         .org
@@ -97,15 +95,11 @@ pub(crate) fn queues(state: &State, request: &Request) -> Result<Reply, ApiError
         .iter()
         .filter(|q| q.state != Lifecycle::Deleted)
         .filter(|q| ids.is_empty() || ids.contains(&q.id.as_str()))
-        .filter(|q| name.is_none_or(|n| wildcard_match(n, &q.name)))
+        .filter(|q| name.is_none_or(|n| wildcard_match(n, q.name_at(now))))
         .collect();
-    let page = listing(
-        state,
-        request,
-        "/api/v2/routing/queues",
-        &chosen,
-        queue_json,
-    )?;
+    let page = listing(state, request, "/api/v2/routing/queues", &chosen, &|q| {
+        queue_json(q, now)
+    })?;
     Ok(Reply::ok(page, "QueueEntityListing"))
 }
 
@@ -116,7 +110,7 @@ pub(crate) fn queue(state: &State, id: &str) -> Result<Reply, ApiError> {
         .queue(id)
         .filter(|q| q.state != Lifecycle::Deleted)
         .ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(queue_json(queue), "Queue"))
+    Ok(Reply::ok(queue_json(queue, state.now_ms()), "Queue"))
 }
 
 fn wildcard_match(pattern: &str, name: &str) -> bool {
@@ -138,7 +132,7 @@ fn listing(
     request: &Request,
     base: &str,
     all: &[&Routed],
-    render: fn(&Routed) -> Value,
+    render: &dyn Fn(&Routed) -> Value,
 ) -> Result<Value, ApiError> {
     let page_size = positive("pageSize", request.param("pageSize"), 25)?;
     let page_number = positive("pageNumber", request.param("pageNumber"), 1)?;
