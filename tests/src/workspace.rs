@@ -1,4 +1,5 @@
-//! The workspace's own binaries, run as real processes by the cross-component tests.
+//! The workspace's own binaries, run as real processes by the cross-component tests,
+//! and the files it ships.
 //!
 //! They are found next to the test executable (`target/<profile>/<name>`):
 //! `cargo test --workspace` builds every binary before it runs any test.
@@ -27,6 +28,12 @@ pub fn binary(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A file of the repository (e.g. `influxql/genesys_aht_backfill.influxql`), as it ships.
+pub fn repository_file(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
 }
 
 /// Starts `genesys-aht-sidecar --config <config>` (which must listen on port 0);

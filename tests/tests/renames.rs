@@ -1,11 +1,13 @@
 //! A skill and a queue renamed in Genesys mid-day, end to end: the simulator → the
 //! real `genesys-aht` binary (`--once` every half hour of a simulated day, its clock
 //! and the simulator's moved together, a state file kept) → every line written to
-//! the real InfluxDB 1.x → the real `genesys-aht-sidecar` over InfluxQL.
+//! the real InfluxDB 1.x → its hourly and daily roll-ups by the shipped InfluxQL
+//! backfill → the real `genesys-aht-sidecar` over InfluxQL.
 //!
 //! Every window's sums per series equal the simulator's ground truth (nothing counted
-//! twice under two names), the renamed skill and queue are each one series under
-//! their new names over the whole day, and `/skills` lists current names only.
+//! twice under two names), from the raw points and from the roll-ups; the renamed
+//! skill and queue are each one series under their new names over the whole day, and
+//! `/skills` lists current names only.
 
 // Helpers outside #[test] functions unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -13,11 +15,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::workspace;
 use genesys_sim::{Clock, ManualClock, Rename, RoutingKind, Sim, SimConfig, TruthQuery};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const GRANULARITY: Duration = Duration::from_secs(900);
 const GROUP_BY: [&str; 3] = ["requestedRoutingSkillId", "queueId", "mediaType"];
@@ -141,6 +143,12 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
     .await
     .unwrap();
     let influx = InfluxDb::start().await.expect("start influxd");
+    for database in ["genesys", "genesys_1h", "genesys_1d"] {
+        influx
+            .query_post(&format!("CREATE DATABASE {database}"))
+            .await
+            .unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let plugin_config = dir.path().join("plugin.toml");
     std::fs::write(
@@ -173,7 +181,7 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
             String::from_utf8_lossy(&output.stderr)
         );
         influx
-            .write(std::str::from_utf8(&output.stdout).unwrap())
+            .write_in("genesys", std::str::from_utf8(&output.stdout).unwrap())
             .await
             .expect("InfluxDB accepts every line");
         now += SignedDuration::from_mins(30);
