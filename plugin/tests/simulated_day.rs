@@ -17,7 +17,9 @@ use std::time::Duration;
 use genesys_aht::clock::NOW_FILE_VAR;
 use genesys_aht_contract::names::internal;
 use genesys_aht_contract::{Dimension, MEASUREMENT};
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Recorded, Store, Value};
+use genesys_aht_tests::telegraf::{
+    Execd, ExecdConfig, Recorded, Signal as ExecdSignal, Store, Value,
+};
 use genesys_sim::{
     Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig, TruthQuery,
 };
@@ -152,6 +154,7 @@ async fn two_days_of_faults_and_crashes_end_at_the_ground_truth() {
     let mut execd = ExecdConfig::new(common::BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.env = vec![(NOW_FILE_VAR.into(), now_file.to_str().unwrap().into())];
+    execd.signal = ExecdSignal::Stdin;
     let mut now = start + STEP;
     set_clocks(&clock, &now_file, now);
     let telegraf = Execd::start(execd).await.unwrap();

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BIN, DEFAULT_CLIENT, config_file, sim};
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, StopStep};
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, Signal, StopStep};
 use genesys_sim::SimConfig;
 
 #[tokio::test]
@@ -19,6 +19,7 @@ async fn gathers_over_stdin_and_stops_when_stdin_closes() {
     let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
     let mut execd = ExecdConfig::new(BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
+    execd.signal = Signal::Stdin;
     let telegraf = Execd::start(execd).await.unwrap();
 
     telegraf.gather().await.unwrap();
