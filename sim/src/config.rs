@@ -127,6 +127,9 @@ pub struct SimConfig {
     pub job_delay: Duration,
     /// How far `dataAvailabilityDate` lags behind "now" (default 0).
     pub data_availability_lag: Duration,
+    /// New names for the org's first skills, in order (default none: the built-in
+    /// awkward names); each skill keeps its ID and state.
+    pub skill_names: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -151,6 +154,7 @@ impl Default for SimConfig {
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),
             data_availability_lag: Duration::ZERO,
+            skill_names: Vec::new(),
         }
     }
 }

@@ -83,16 +83,20 @@ pub(crate) struct Org {
 }
 
 impl Org {
-    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed.
-    pub(crate) fn new(seed: u64) -> Org {
+    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed;
+    /// `skill_names`, in order, replace the first skills' names.
+    pub(crate) fn new(seed: u64, skill_names: &[String]) -> Org {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f72_675f_7369_6d31);
         let mut make = |(name, state): &(&str, State)| Routed {
             id: seeded_uuid(&mut rng),
             name: (*name).to_owned(),
             state: *state,
         };
-        let skills = SKILLS.iter().map(&mut make).collect();
+        let mut skills: Vec<Routed> = SKILLS.iter().map(&mut make).collect();
         let queues = QUEUES.iter().map(&mut make).collect();
+        for (skill, name) in skills.iter_mut().zip(skill_names) {
+            skill.name.clone_from(name);
+        }
         Org { skills, queues }
     }
 
@@ -120,7 +124,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_ids_and_other_seed_other_ids() {
-        let (a, b, c) = (Org::new(7), Org::new(7), Org::new(8));
+        let (a, b, c) = (Org::new(7, &[]), Org::new(7, &[]), Org::new(8, &[]));
         let ids = |o: &Org| o.skills.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&c));
