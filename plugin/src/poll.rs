@@ -3,6 +3,15 @@
 //! it is read, and the watermark moves only past windows already written, so a crash
 //! at any moment repeats some buckets (same timestamps: they overwrite themselves)
 //! and never skips one.
+//!
+//! Written is not read: Telegraf closes the plugin's stdout as soon as the plugin
+//! exits (`Cmd.Wait()` runs beside its reader), and drops whatever it had not read
+//! yet; nothing on stdout is acknowledged. So the watermark kept in memory (what was
+//! written) is saved to the state file only by [`Poller::confirm`], which the loop
+//! calls when the next trigger arrives: the batches of the polls before it have then
+//! had a whole interval to be read while the plugin kept running. What is written
+//! in a poll cut short by a stop or a crash, or during shutdown, is never saved: a
+//! restart fetches it again.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +38,7 @@ pub struct Poller {
     collector: Collector,
     state_file: Option<PathBuf>,
     watermark: Option<Timestamp>,
+    saved: Option<Timestamp>,
 }
 
 impl Poller {
@@ -55,10 +65,12 @@ impl Poller {
             collector,
             state_file,
             watermark,
+            saved: watermark,
         };
         if poller.watermark.is_none() && poller.state_file.is_some() {
             let start = poller.collector.regular_window(now).start;
             poller.advance(start);
+            poller.confirm();
         }
         poller
     }
@@ -71,6 +83,21 @@ impl Poller {
     /// The watermark: every closed bucket ending at or before it has been written.
     pub fn watermark(&self) -> Option<Timestamp> {
         self.watermark
+    }
+
+    /// Saves the watermark: everything written so far is taken as read. The loop calls
+    /// this when a trigger arrives, never during a stop; `--once` after its output.
+    pub fn confirm(&mut self) {
+        let Some(to) = self.watermark.filter(|w| self.saved != Some(*w)) else {
+            return;
+        };
+        self.saved = Some(to);
+        self.collector.stats().watermark(to.as_second());
+        if let Some(path) = &self.state_file
+            && let Err(e) = state::save(path, &State { watermark: to })
+        {
+            crate::warn!("{e}; a restart may backfill more than needed");
+        }
     }
 
     /// One poll at `now`, writing each window's points to `sink`.
@@ -136,18 +163,9 @@ impl Poller {
         chunks.into_iter().take(BACKFILL_CHUNKS_PER_POLL).collect()
     }
 
-    /// Moves the watermark to `to` and saves it.
+    /// Moves the watermark to `to`, in memory: [`Poller::confirm`] saves it.
     fn advance(&mut self, to: Timestamp) {
-        if self.watermark == Some(to) {
-            return;
-        }
         self.watermark = Some(to);
-        self.collector.stats().watermark(to.as_second());
-        if let Some(path) = &self.state_file
-            && let Err(e) = state::save(path, &State { watermark: to })
-        {
-            crate::warn!("{e}; a restart may backfill more than needed");
-        }
     }
 }
 
