@@ -6,7 +6,8 @@
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
-//!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
+//!   does (pipes, stdin and signal gathers, line-protocol parsing of stdout with
+//!   Telegraf's whitespace, stderr levels and line limit, pipes closed at exit,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
 //!
 //! A test that needs a peer fails when the peer is missing; the project's test

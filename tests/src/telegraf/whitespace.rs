@@ -5,8 +5,14 @@
 //! does, runs of them are one separator, and leading and trailing ones are ignored.
 //! A carriage return is only accepted as part of `\r\n`. The `influxdb-line-protocol`
 //! crate knows only single spaces, so a line is rewritten here to what Telegraf
-//! would have seen; a tag value holding `\v` or `\f` then splits the line where
-//! Telegraf splits it, and the line is rejected as Telegraf rejects it.
+//! would have seen; a tag value holding `\t`, `\v` or `\f` then splits the line, and
+//! the line is rejected.
+//!
+//! For `\t` and `\f` that is certain: the grammar's tag, field-key and measurement
+//! characters exclude them. `\v` is excluded from none of those classes while being
+//! whitespace, an ambiguity of the grammar this stand-in resolves as whitespace, the
+//! stricter reading (Telegraf's generated parser was not run here). The contract
+//! writes neither.
 
 use std::borrow::Cow;
 
