@@ -7,8 +7,10 @@
 //!
 //! - a backslash in a tag value would be kept doubled by InfluxDB 1.x and a
 //!   trailing one is rejected by Telegraf, so backslashes become `/`;
-//! - newlines, carriage returns and tabs in a tag value end or corrupt the line,
-//!   so they become spaces;
+//! - control characters in a tag value end or corrupt the line (`\n`, `\r`), or
+//!   split it where Telegraf's grammar sees whitespace (`\t`, `\v`, `\f`), so every
+//!   control character (Unicode category Cc: U+0000–U+001F, U+007F–U+009F) becomes
+//!   a space;
 //! - an empty tag value is invalid, so the tag is left out;
 //! - NaN and infinities are invalid floats, so such a point is refused;
 //! - integers are signed (`i`), never `u`, which InfluxDB 1.x rejects.
@@ -62,7 +64,7 @@ pub fn sanitize_tag_value(value: &str) -> Option<String> {
         .chars()
         .map(|c| match c {
             '\\' => '/',
-            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => ' ',
             c => c,
         })
         .collect();
@@ -205,6 +207,20 @@ mod tests {
             parsed.tag_value("skill").unwrap().to_string(),
             "back/slash next/"
         );
+    }
+
+    #[test]
+    fn every_control_character_becomes_a_space() {
+        let controls: String = ('\u{0}'..='\u{1f}').chain('\u{7f}'..='\u{9f}').collect();
+        let value = format!("a{controls}b");
+        let safe = sanitize_tag_value(&value).unwrap();
+        assert_eq!(safe, format!("a{}b", " ".repeat(controls.chars().count())));
+        assert_eq!(
+            sanitize_tag_value("Tech\u{0b}Support\u{0c}2").unwrap(),
+            "Tech Support 2"
+        );
+        let line = point(&[("skill", "x\u{0b}y\u{0c}z")]).to_line().unwrap();
+        assert!(!line.contains(['\u{0b}', '\u{0c}']), "{line:?}");
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //! - [`stats`]: the plugin's own metrics (requests, retries, polls, points).
 //! - [`output`]: whole batches to stdout, flushed; a closed stdout ends quietly.
 //! - [`run`]: the modes `--once`, the execd loop and `--demo`; stop and deadlines.
+//! - [`trigger`]: what starts a poll (stdin lines, SIGHUP/SIGUSR1/SIGUSR2, a ticker),
+//!   and the warning when nothing does.
 //! - [`clock`]: "now", from the system or, in tests, from a file.
 //! - [`log`]: `E! `/`W! `/`I! `/`D! ` lines on stderr.
 
@@ -40,3 +42,4 @@ pub mod run;
 pub mod secret;
 pub mod state;
 pub mod stats;
+pub mod trigger;

@@ -3,6 +3,15 @@
 //! it is read, and the watermark moves only past windows already written, so a crash
 //! at any moment repeats some buckets (same timestamps: they overwrite themselves)
 //! and never skips one.
+//!
+//! Written is not read: Telegraf closes the plugin's stdout as soon as the plugin
+//! exits (`Cmd.Wait()` runs beside its reader), and drops whatever it had not read
+//! yet; nothing on stdout is acknowledged. So the watermark kept in memory (what was
+//! written) is saved to the state file only by [`Poller::confirm`], which the loop
+//! calls when the next trigger arrives: the batches of the polls before it have then
+//! had a whole interval to be read while the plugin kept running. What is written
+//! in a poll cut short by a stop or a crash, or during shutdown, is never saved: a
+//! restart fetches it again.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +39,8 @@ pub struct Poller {
     collector: Collector,
     state_file: Option<PathBuf>,
     watermark: Option<Timestamp>,
+    /// The watermark in the state file (see [`Poller::confirm`]).
+    saved: Option<Timestamp>,
     pins: NamePins,
 }
 
@@ -59,11 +70,13 @@ impl Poller {
             collector,
             state_file,
             watermark,
+            saved: watermark,
             pins,
         };
         if poller.watermark.is_none() && poller.state_file.is_some() {
             let start = poller.collector.regular_window(now).start;
             poller.advance(start);
+            poller.confirm();
         }
         poller
     }
@@ -78,12 +91,24 @@ impl Poller {
         self.watermark
     }
 
+    /// Saves the watermark: everything written so far is taken as read. The loop calls
+    /// this when a trigger arrives, never during a stop; `--once` after its output.
+    pub fn confirm(&mut self) {
+        let Some(to) = self.watermark.filter(|w| self.saved != Some(*w)) else {
+            return;
+        };
+        self.saved = Some(to);
+        self.collector.stats().watermark(to.as_second());
+        self.save();
+    }
+
     /// One poll at `now`, writing each window's points to `sink`.
     pub async fn poll(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), RunError> {
         let regular = self.collector.regular_window(now);
         let closed_end = self.closed_end(now);
+        // A restart reads again from the saved watermark: pins must cover it.
         self.pins
-            .prune(regular.start.min(self.watermark.unwrap_or(regular.start)));
+            .prune(regular.start.min(self.saved.unwrap_or(regular.start)));
         let points = self.collector.collect_window(regular).await?;
         self.write(sink, points, regular)?;
         let chunks = self.backfill_chunks(regular.start, closed_end);
@@ -154,19 +179,16 @@ impl Poller {
         chunks.into_iter().take(BACKFILL_CHUNKS_PER_POLL).collect()
     }
 
-    /// Moves the watermark to `to` and saves it.
+    /// Moves the watermark to `to`, in memory: [`Poller::confirm`] saves it.
     fn advance(&mut self, to: Timestamp) {
-        if self.watermark == Some(to) {
-            return;
-        }
         self.watermark = Some(to);
-        self.collector.stats().watermark(to.as_second());
-        self.save();
     }
 
-    /// Saves the watermark and the name pins, when there is a state file.
+    /// Saves the confirmed watermark and the name pins, when there is a state file.
+    /// The pins are saved before the batch they name is written, whether or not it is
+    /// later confirmed as read: a bucket that may have been written keeps its names.
     fn save(&self) {
-        let (Some(path), Some(watermark)) = (&self.state_file, self.watermark) else {
+        let (Some(path), Some(watermark)) = (&self.state_file, self.saved) else {
             return;
         };
         let state = State {

@@ -1,19 +1,20 @@
 //! The program's modes: `--once`, the execd loop (`--config`) and `--demo`.
 //!
-//! The loop waits for a trigger (a stdin line with `signal = "STDIN"`, a tick with
-//! `"none"`), runs one poll ([`crate::poll`]) under its deadline and writes its
-//! batches, then the plugin's own metrics. Stdin EOF, Ctrl-C or SIGTERM end it, also
-//! in the middle of a poll or of a retry's wait: the poll gets a short grace, then is
-//! dropped; a batch is written whole or not at all. Lines that arrive during a poll
-//! merge into one next poll.
+//! The loop waits for a trigger ([`crate::trigger`]: a stdin line with
+//! `signal = "STDIN"`, SIGHUP, SIGUSR1 or SIGUSR2, a tick with `"none"`), saves the
+//! watermark the polls before it reached ([`Poller::confirm`]), runs one poll
+//! ([`crate::poll`]) under its deadline and writes its batches, then the plugin's own
+//! metrics. Stdin EOF, Ctrl-C or SIGTERM end it, also in the middle of a poll or of a
+//! retry's wait: the poll gets a short grace, then is dropped; a batch is written
+//! whole or not at all, and nothing written during a stop moves the saved watermark.
+//! Lines that arrive during a poll merge into one next poll.
 
 use std::path::Path;
 use std::time::Duration;
 
 use genesys_aht_contract::encode_batch_as;
 use jiff::Timestamp;
-use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
-use tokio::time::{Instant, Interval};
+use tokio::time::Instant;
 
 use crate::collect::Collector;
 use crate::config::{ConfigError, FileConfig, Settings, Signal};
@@ -21,6 +22,7 @@ use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
 use crate::poll::Poller;
 use crate::stats::Counter;
+use crate::trigger::Triggers;
 
 /// Why the program stops with an error.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,9 @@ pub enum RunError {
     /// The demo's simulator did not start.
     #[error("starting the simulated Genesys Cloud: {0}")]
     Simulator(std::io::Error),
+    /// The handler of the trigger signal could not be installed.
+    #[error("listening for execd.signal {0:?}: {1}")]
+    Signal(&'static str, std::io::Error),
 }
 
 /// `--once`: one poll (the last `lookback`, and backfill from the state file), its
@@ -59,6 +64,10 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
         stats.succeeded_at(now.as_second());
     }
     let outcome = outcome.and_then(|()| write_self_metrics(&poller, now));
+    if outcome.is_ok() {
+        // `inputs.exec`, cron or a shell read the whole output before moving on.
+        poller.confirm();
+    }
     match outcome {
         Ok(()) | Err(RunError::Output(OutputError::Closed)) => Ok(()),
         Err(e) => Err(e),
@@ -67,6 +76,9 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
 
 /// The execd loop with the settings' trigger.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
+    // First of all: a trigger signal arriving before its handler would kill the plugin.
+    let mut triggers = Triggers::new(settings.signal, settings.interval)
+        .map_err(|e| RunError::Signal(settings.signal.name(), e))?;
     let mut poller = Poller::new(Collector::new(settings)?, crate::clock::now());
     let collector = poller.collector();
     collector.login().await?;
@@ -76,8 +88,9 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
             "logged in; collecting every {:?}",
             collector.settings().interval
         ),
+        signal => crate::info!("logged in; collecting on each {}", signal.name()),
     }
-    run_loop(&mut poller).await
+    run_loop(&mut poller, &mut triggers).await
 }
 
 /// `--demo`: the simulated org in-process, polled every two seconds until stdin
@@ -101,13 +114,8 @@ pub async fn demo() -> Result<(), RunError> {
     serve(settings).await
 }
 
-async fn run_loop(poller: &mut Poller) -> Result<(), RunError> {
+async fn run_loop(poller: &mut Poller, triggers: &mut Triggers) -> Result<(), RunError> {
     let settings = poller.collector().settings().clone();
-    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
-    let mut ticker = tokio::time::interval(settings.interval);
-    // A poll longer than the interval skips the ticks it overran (with a warning below)
-    // instead of queueing them.
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     // Stdin lines that arrived during the last poll: one more poll, not one per line.
@@ -116,12 +124,14 @@ async fn run_loop(poller: &mut Poller) -> Result<(), RunError> {
         if merged == 0 {
             let stop = tokio::select! {
                 () = &mut shutdown => true,
-                stop = next_trigger(settings.signal, &mut stdin, &mut ticker) => stop,
+                stop = triggers.next() => stop,
             };
             if stop {
                 break;
             }
         }
+        // The plugin lived on until this trigger: what it wrote before has been read.
+        poller.confirm();
         merged = 0;
         let now = crate::clock::now();
         let started = Instant::now();
@@ -130,7 +140,7 @@ async fn run_loop(poller: &mut Poller) -> Result<(), RunError> {
             tokio::pin!(poll);
             tokio::select! {
                 () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
-                () = watch_stdin(settings.signal, &mut stdin, &mut merged) => {
+                () = triggers.watch_stdin(&mut merged) => {
                     (finish_before_stop(poll.as_mut()).await, true)
                 }
                 outcome = &mut poll => (Some(outcome), false),
@@ -218,35 +228,6 @@ where
     F: Future<Output = Result<(), RunError>>,
 {
     tokio::time::timeout(STOP_GRACE, poll).await.ok()
-}
-
-/// While a poll runs: counts trigger lines in `merged`, returns when stdin closes.
-async fn watch_stdin(signal: Signal, stdin: &mut Lines<BufReader<Stdin>>, merged: &mut u32) {
-    // `next_line` is cancel-safe: a line half read when the poll ends stays buffered.
-    while let Ok(Some(_)) = stdin.next_line().await {
-        if signal == Signal::Stdin {
-            *merged += 1;
-        }
-    }
-}
-
-/// Waits for the next trigger; `true` means stop (stdin closed).
-async fn next_trigger(
-    signal: Signal,
-    stdin: &mut Lines<BufReader<Stdin>>,
-    ticker: &mut Interval,
-) -> bool {
-    loop {
-        tokio::select! {
-            line = stdin.next_line() => match line {
-                Ok(Some(_)) if signal == Signal::Stdin => return false,
-                // With `signal = "none"` stdin only tells when to stop.
-                Ok(Some(_)) => continue,
-                Ok(None) | Err(_) => return true,
-            },
-            _ = ticker.tick(), if signal == Signal::None => return false,
-        }
-    }
 }
 
 /// One poll at `now` under `execd.poll_timeout`, each batch written to stdout.

@@ -1,14 +1,18 @@
 //! Awkward skill and queue names from the simulator: the binary's output parses, writes
-//! into the real InfluxDB 1.x and reads back with the original names and values.
+//! into the real InfluxDB 1.x and reads back with the original names and values; a
+//! name with control characters goes through the Telegraf stand-in and reads back
+//! sanitised.
 // Helpers outside #[test] functions unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
 use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal, Value as TelegrafValue};
 use genesys_sim::SimConfig;
 use serde_json::{Value, json};
 
@@ -103,4 +107,102 @@ fn expected_sums(lines: &[common::Line]) -> BTreeMap<String, (i64, i64)> {
         entry.1 += i64::from(line.integers.contains_key("offered"));
     }
     sums
+}
+
+/// A skill name holding a vertical tab and a form feed, which Telegraf's grammar reads
+/// as whitespace.
+const CONTROL_NAME: &str = "Tech\u{0b}Support\u{0c}Tier 1";
+/// The name as the contract writes it: each control character a space.
+const SANITISED_NAME: &str = "Tech Support Tier 1";
+
+#[tokio::test]
+async fn a_name_with_vertical_tab_and_form_feed_reaches_influxdb_sanitised() {
+    let sim = sim(SimConfig {
+        skill_names: vec![CONTROL_NAME.to_owned()],
+        ..SimConfig::default()
+    })
+    .await;
+    let skill_id = sim.skills()[0].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let collect = "lookback = \"6h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n";
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, collect);
+    let mut execd = ExecdConfig::new(common::BIN);
+    execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
+    execd.signal = Signal::Stdin;
+    let telegraf = Execd::start(execd).await.unwrap();
+    telegraf.gather().await.unwrap();
+    let own = genesys_aht_contract::names::internal::MEASUREMENT;
+    let polled = telegraf
+        .wait_until(Duration::from_secs(30), |r| {
+            r.metrics.iter().any(|(_, m)| m.measurement == own)
+        })
+        .await;
+    assert!(polled, "{:?}", telegraf.recorded().logs);
+    let (_, recorded) = telegraf.stop().await;
+    assert!(
+        recorded.parse_errors.is_empty(),
+        "{:?}",
+        recorded.parse_errors
+    );
+
+    let conversations: Vec<&Metric> = recorded
+        .metrics
+        .iter()
+        .map(|(_, m)| m)
+        .filter(|m| m.measurement == genesys_aht_contract::MEASUREMENT)
+        .collect();
+    assert!(
+        conversations
+            .iter()
+            .any(|m| m.tags.get("skill_id") == Some(&skill_id)),
+        "the renamed skill has points"
+    );
+    let body: String = conversations.iter().map(|m| serialize(m)).collect();
+    let influx = InfluxDb::start().await.expect("the real influxd starts");
+    influx
+        .write(&body)
+        .await
+        .expect("InfluxDB accepts every line");
+    let answer = influx
+        .query(
+            "SELECT count(offered) FROM genesys_conversation WHERE skill_id = $id GROUP BY skill",
+            &json!({ "id": skill_id }),
+        )
+        .await
+        .expect("query");
+    let series = answer["results"][0]["series"].as_array().unwrap();
+    let names: Vec<&str> = series
+        .iter()
+        .map(|s| s["tags"]["skill"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [SANITISED_NAME], "{answer}");
+}
+
+/// A metric as Telegraf's influx serializer writes it on to InfluxDB: tag values and
+/// keys escaped for space, comma and `=` only, so any control character left in a
+/// value would reach InfluxDB as it is.
+fn serialize(metric: &Metric) -> String {
+    let escape = |text: &str| {
+        text.replace(',', "\\,")
+            .replace('=', "\\=")
+            .replace(' ', "\\ ")
+    };
+    let mut line = metric.measurement.clone();
+    for (key, value) in &metric.tags {
+        line.push_str(&format!(",{}={}", escape(key), escape(value)));
+    }
+    let fields: Vec<String> = metric
+        .fields
+        .iter()
+        .map(|(key, value)| match value {
+            TelegrafValue::Integer(i) => format!("{}={i}i", escape(key)),
+            TelegrafValue::Float(f) => format!("{}={f}", escape(key)),
+            other => panic!("unexpected field type {other:?}"),
+        })
+        .collect();
+    format!(
+        "{line} {} {}\n",
+        fields.join(","),
+        metric.timestamp.unwrap()
+    )
 }

@@ -1,10 +1,13 @@
-//! Two simulated days, run in seconds: the real binary under the Telegraf execd
-//! harness, the simulator's clock and the plugin's (`GENESYS_AHT_NOW_FILE`) moved
-//! forward together half an hour per gather, faults in about 30 % of requests (every
-//! kind), and the plugin killed with SIGKILL at a dozen random moments, each followed
-//! by hours of downtime. What the harness stored, last write winning as in InfluxDB,
-//! must equal the simulator's ground truth for every bucket and group: no gap, no
-//! double count.
+//! Three simulated days, run in seconds: the real binary under the Telegraf execd
+//! stand-in, as strict as Telegraf (pipes closed at exit, unread output lost), the
+//! simulator's clock and the plugin's (`GENESYS_AHT_NOW_FILE`) moved forward together
+//! half an hour per gather, faults in about 30 % of requests (every kind). The plugin
+//! is killed with SIGKILL at a dozen random moments, half of them while Telegraf's
+//! reader is stalled, each followed by gathers lost in the restart delay and hours of
+//! downtime; and Telegraf is stopped four times mid-poll or mid-write with its reader
+//! stalled, and started again hours later. What the stand-in stored, last write
+//! winning as in InfluxDB, must equal the simulator's ground truth for every bucket
+//! and group: no gap, no double count.
 
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -17,7 +20,9 @@ use std::time::Duration;
 use genesys_aht::clock::NOW_FILE_VAR;
 use genesys_aht_contract::names::internal;
 use genesys_aht_contract::{Dimension, MEASUREMENT};
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Recorded, Store, Value};
+use genesys_aht_tests::telegraf::{
+    Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep, Store, Value,
+};
 use genesys_sim::{
     Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig, TruthQuery,
 };
@@ -30,6 +35,7 @@ const STEP: SignedDuration = SignedDuration::from_mins(30);
 const GROUP_BY: [Dimension; 2] = [Dimension::RequestedRoutingSkillId, Dimension::MediaType];
 const METRICS: [&str; 3] = ["tHandle", "tTalk", "nOffered"];
 const KILLS: usize = 12;
+const STOPS: usize = 4;
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// (bucket start in ns, group in Genesys terms) → integer fields.
@@ -45,6 +51,52 @@ fn set_clocks(clock: &ManualClock, now_file: &std::path::Path, now: Timestamp) {
     std::fs::write(&temporary, now.to_string()).unwrap();
     std::fs::rename(&temporary, now_file).unwrap();
     clock.set(now);
+}
+
+/// What every Telegraf run (each [`Execd`]) recorded, in order.
+#[derive(Default)]
+struct Seen {
+    recorded: Recorded,
+}
+
+impl Seen {
+    fn absorb(&mut self, run: Recorded) {
+        let all = &mut self.recorded;
+        all.metrics.extend(run.metrics);
+        all.parse_errors.extend(run.parse_errors);
+        all.lost_at_exit.extend(run.lost_at_exit);
+        all.failed_gathers.extend(run.failed_gathers);
+        all.logs.extend(run.logs);
+    }
+}
+
+/// SIGKILL; then, while the plugin is down (Telegraf's restart delay), `lost` gathers
+/// at later and later times, each refused; then the restart.
+async fn crash_and_lose_gathers(
+    telegraf: &Execd,
+    lost: usize,
+    now: &mut Timestamp,
+    clock: &ManualClock,
+    now_file: &std::path::Path,
+) {
+    let starts = telegraf.recorded().starts;
+    telegraf.signal_child(Signal::SIGKILL).unwrap();
+    let down = telegraf
+        .wait_until(LIMIT, |r| {
+            r.exits.len() >= starts && telegraf.pid().is_none()
+        })
+        .await;
+    assert!(down, "the crash is seen");
+    telegraf.stall_stdout(false);
+    for _ in 0..lost {
+        *now += STEP;
+        set_clocks(clock, now_file, *now);
+        assert!(telegraf.gather().await.is_err(), "a gather while down");
+    }
+    let restarted = telegraf
+        .wait_until(LIMIT, |r| r.starts > starts && telegraf.pid().is_some())
+        .await;
+    assert!(restarted, "restart after a crash");
 }
 
 fn own_points(recorded: &Recorded) -> usize {
@@ -105,7 +157,7 @@ fn truth(sim: &Sim, start: Timestamp, end: Timestamp) -> Points {
 }
 
 #[tokio::test]
-async fn two_days_of_faults_and_crashes_end_at_the_ground_truth() {
+async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let start: Timestamp = "2026-03-09T00:00:00Z".parse().unwrap();
     let clock = ManualClock::new(start);
     let sim = Sim::start(SimConfig {
@@ -152,31 +204,47 @@ async fn two_days_of_faults_and_crashes_end_at_the_ground_truth() {
     let mut execd = ExecdConfig::new(common::BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.env = vec![(NOW_FILE_VAR.into(), now_file.to_str().unwrap().into())];
+    execd.signal = ExecdSignal::Stdin;
+    // Long enough that the gathers sent right after a crash certainly fall into it.
+    execd.restart_delay = Duration::from_secs(1);
     let mut now = start + STEP;
     set_clocks(&clock, &now_file, now);
-    let telegraf = Execd::start(execd).await.unwrap();
+    let mut telegraf = Execd::start(execd.clone()).await.unwrap();
+    let mut seen = Seen::default();
 
-    let end = start + SignedDuration::from_hours(48);
+    let end = start + SignedDuration::from_hours(72);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    // Kills among the first steps, so that downtime never skips past the last one.
-    let kill_steps: BTreeSet<usize> = rand::seq::index::sample(&mut rng, 20, KILLS)
-        .into_iter()
-        .collect();
+    // Crashes and stops among the first steps, so that downtime never skips past the
+    // last one.
+    let mut events: Vec<usize> = rand::seq::index::sample(&mut rng, 26, KILLS + STOPS).into_vec();
+    let stop_steps: BTreeSet<usize> = events.split_off(KILLS).into_iter().collect();
+    let kill_steps: BTreeSet<usize> = events.into_iter().collect();
     let mut kills = 0;
     for step in 0.. {
         let before = own_points(&telegraf.recorded());
+        let crash = kill_steps.contains(&step);
+        let stop = stop_steps.contains(&step);
+        // Telegraf's pipeline stalls before half the crashes and every stop: what the
+        // plugin writes from here on is still unread when its pipes close.
+        let stall = stop || (crash && rng.random_bool(0.5));
+        telegraf.stall_stdout(stall);
         telegraf.gather().await.unwrap();
-        let advance = if kill_steps.contains(&step) {
+        let advance = if crash || stop {
             // Anywhere: logging in, mid-request, mid-backoff, mid-write, between polls.
             let moment = Duration::from_millis(rng.random_range(0..800));
             tokio::time::sleep(moment).await;
-            let starts = telegraf.recorded().starts;
-            telegraf.signal_child(Signal::SIGKILL).unwrap();
-            kills += 1;
-            let restarted = telegraf
-                .wait_until(LIMIT, |r| r.starts > starts && telegraf.pid().is_some())
-                .await;
-            assert!(restarted, "restart after kill {kills}");
+            if crash {
+                kills += 1;
+                let lost = rng.random_range(1..=3);
+                crash_and_lose_gathers(&telegraf, lost, &mut now, &clock, &now_file).await;
+            } else {
+                // Telegraf stops (closing stdin mid-poll or mid-write) and is started
+                // again later: a new process, new pipes.
+                let (outcome, recorded) = telegraf.stop().await;
+                assert_eq!(outcome.step, StopStep::StdinClosed, "{outcome:?}");
+                seen.absorb(recorded);
+                telegraf = Execd::start(execd.clone()).await.unwrap();
+            }
             // Downtime: between one and four hours pass before the next gather.
             SignedDuration::from_hours(rng.random_range(1..=4))
         } else {
@@ -195,7 +263,22 @@ async fn two_days_of_faults_and_crashes_end_at_the_ground_truth() {
         set_clocks(&clock, &now_file, now);
     }
     let (_, recorded) = telegraf.stop().await;
+    seen.absorb(recorded);
+    let recorded = seen.recorded;
 
+    // The strict stand-in really did drop output at exits and refuse gathers while
+    // the plugin was down.
+    let lost_lines: usize = recorded
+        .lost_at_exit
+        .iter()
+        .map(|(_, text)| text.matches(MEASUREMENT).count())
+        .sum();
+    assert!(lost_lines > 0, "no conversation line was lost at an exit");
+    assert!(
+        recorded.failed_gathers.len() >= KILLS,
+        "{:?}",
+        recorded.failed_gathers
+    );
     assert_eq!(kills, KILLS);
     assert!(
         recorded.parse_errors.is_empty(),

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BIN, DEFAULT_CLIENT, config_file, sim};
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, StopStep};
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, Recorded, Signal, StopStep};
 use genesys_sim::SimConfig;
 
 #[tokio::test]
@@ -19,6 +19,7 @@ async fn gathers_over_stdin_and_stops_when_stdin_closes() {
     let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
     let mut execd = ExecdConfig::new(BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
+    execd.signal = Signal::Stdin;
     let telegraf = Execd::start(execd).await.unwrap();
 
     telegraf.gather().await.unwrap();
@@ -72,4 +73,98 @@ async fn gathers_over_stdin_and_stops_when_stdin_closes() {
         assert!(metric.tags.contains_key("skill") && metric.tags.contains_key("media_type"));
     }
     assert_eq!(own, 2, "one point of the plugin's own metrics per gather");
+}
+
+fn own_points(recorded: &Recorded) -> usize {
+    let internal = genesys_aht_contract::names::internal::MEASUREMENT;
+    recorded
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.measurement == internal)
+        .count()
+}
+
+#[tokio::test]
+async fn each_sighup_sigusr1_and_sigusr2_collects_once_and_the_plugin_lives_on() {
+    let sim = sim(SimConfig::default()).await;
+    for (name, signal) in [
+        ("SIGHUP", Signal::Sighup),
+        ("SIGUSR1", Signal::Sigusr1),
+        ("SIGUSR2", Signal::Sigusr2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let body = format!("\n[execd]\nsignal = \"{name}\"\n");
+        let config = config_file(&dir, &sim, DEFAULT_CLIENT, &body);
+        let mut execd = ExecdConfig::new(BIN);
+        execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
+        execd.signal = signal;
+        let telegraf = Execd::start(execd).await.unwrap();
+        let ready = telegraf
+            .wait_until(Duration::from_secs(10), |r| {
+                r.logs.iter().any(|l| l.text.contains(name))
+            })
+            .await;
+        assert!(ready, "{name}: {:?}", telegraf.recorded().logs);
+        for n in 1..=3 {
+            telegraf.gather().await.unwrap();
+            let polled = telegraf
+                .wait_until(Duration::from_secs(10), |r| own_points(r) == n)
+                .await;
+            assert!(polled, "{name} gather {n}: {:?}", telegraf.recorded());
+        }
+        let (outcome, recorded) = telegraf.stop().await;
+        assert_eq!(outcome.step, StopStep::StdinClosed, "{name}: {outcome:?}");
+        assert_eq!(own_points(&recorded), 3, "{name}: one poll per signal");
+        assert!(
+            recorded.exits.is_empty() && recorded.starts == 1,
+            "{name}: {recorded:?}"
+        );
+        assert!(recorded.parse_errors.is_empty(), "{name}");
+        let conversations = recorded
+            .metrics
+            .iter()
+            .filter(|(_, m)| m.measurement == genesys_aht_contract::MEASUREMENT)
+            .count();
+        assert!(conversations > 0, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn with_signal_left_out_of_the_execd_block_the_plugin_warns() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The plugin waits for stdin lines; the block leaves `signal` at Telegraf's "none".
+    let config = config_file(
+        &dir,
+        &sim,
+        DEFAULT_CLIENT,
+        "\n[execd]\ninterval = \"100ms\"\n",
+    );
+    let mut execd = ExecdConfig::new(BIN);
+    execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
+    execd.interval = Some(Duration::from_millis(100));
+    let telegraf = Execd::start(execd).await.unwrap();
+    let warned = telegraf
+        .wait_until(Duration::from_secs(10), |r| {
+            r.logs
+                .iter()
+                .filter(|l| l.level == Level::Warn && l.text.contains("no trigger"))
+                .count()
+                >= 2
+        })
+        .await;
+    assert!(warned, "{:?}", telegraf.recorded().logs);
+    let (outcome, recorded) = telegraf.stop().await;
+    assert_eq!(outcome.step, StopStep::StdinClosed, "{outcome:?}");
+    assert!(recorded.metrics.is_empty(), "nothing triggered a poll");
+    let warning = recorded
+        .logs
+        .iter()
+        .find(|l| l.text.contains("no trigger"))
+        .unwrap();
+    assert!(
+        warning.text.contains("signal = \"STDIN\""),
+        "{}",
+        warning.text
+    );
 }

@@ -127,6 +127,9 @@ pub struct SimConfig {
     pub job_delay: Duration,
     /// How far `dataAvailabilityDate` lags behind "now" (default 0).
     pub data_availability_lag: Duration,
+    /// New names for the org's first skills, in order (default none: the built-in
+    /// awkward names); each skill keeps its ID and state.
+    pub skill_names: Vec<String>,
     /// Skills and queues an admin renames while the simulator runs (default none):
     /// the routing endpoints show the new name from the rename's instant on.
     pub renames: Vec<crate::org::Rename>,
@@ -154,6 +157,7 @@ impl Default for SimConfig {
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),
             data_availability_lag: Duration::ZERO,
+            skill_names: Vec::new(),
             renames: Vec::new(),
         }
     }

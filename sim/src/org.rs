@@ -117,9 +117,10 @@ pub(crate) struct Org {
 }
 
 impl Org {
-    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed; then
-    /// `renames`, each applied to the entity that has its `from` name just before it.
-    pub(crate) fn new(seed: u64, renames: &[Rename]) -> Org {
+    /// The org of `seed`: same names for every seed, UUIDs drawn from the seed;
+    /// `skill_names`, in order, replace the first skills' names; then `renames`, each
+    /// applied to the entity that has its `from` name just before it.
+    pub(crate) fn new(seed: u64, skill_names: &[String], renames: &[Rename]) -> Org {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6f72_675f_7369_6d31);
         let mut make = |(name, state): &(&str, State)| Routed {
             id: seeded_uuid(&mut rng),
@@ -131,6 +132,9 @@ impl Org {
             skills: SKILLS.iter().map(&mut make).collect(),
             queues: QUEUES.iter().map(&mut make).collect(),
         };
+        for (skill, name) in org.skills.iter_mut().zip(skill_names) {
+            skill.name.clone_from(name);
+        }
         let mut renames: Vec<&Rename> = renames.iter().collect();
         renames.sort_by_key(|r| r.at);
         for rename in renames {
@@ -173,7 +177,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_ids_and_other_seed_other_ids() {
-        let (a, b, c) = (Org::new(7, &[]), Org::new(7, &[]), Org::new(8, &[]));
+        let (a, b, c) = (Org::new(7, &[], &[]), Org::new(7, &[], &[]), Org::new(8, &[], &[]));
         let ids = |o: &Org| o.skills.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&c));
@@ -193,6 +197,7 @@ mod tests {
         };
         let org = Org::new(
             7,
+            &[],
             &[
                 rename("Sales & More", "Sales Team", "2025-03-10T12:00:00Z"),
                 rename("Sales", "Sales & More", "2025-03-10T10:00:00Z"),

@@ -47,7 +47,7 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn new(config: SimConfig) -> State {
-        let org = Arc::new(Org::new(config.seed, &config.renames));
+        let org = Arc::new(Org::new(config.seed, &config.skill_names, &config.renames));
         let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let generator = Generator::new(
             org.clone(),

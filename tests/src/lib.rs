@@ -9,7 +9,8 @@
 //! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
 //!   the one definition every roll-up (Flux tasks, InfluxQL backfill) is held to.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
-//!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
+//!   does (pipes, stdin and signal gathers, line-protocol parsing of stdout with
+//!   Telegraf's whitespace, stderr levels and line limit, pipes closed at exit,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
 //! - [`workspace`]: the workspace's own binaries (the plugin, the sidecar) as processes.
 //!

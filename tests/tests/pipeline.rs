@@ -17,7 +17,9 @@ use std::time::Duration;
 use genesys_aht_contract::names::tags;
 use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::influxdb::InfluxDb;
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, StopStep, Value};
+use genesys_aht_tests::telegraf::{
+    Execd, ExecdConfig, Metric, Signal as ExecdSignal, StopStep, Value,
+};
 use genesys_aht_tests::workspace;
 use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig, TruthQuery};
 use nix::sys::signal::Signal;
@@ -220,6 +222,7 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];
     execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];
+    execd.signal = ExecdSignal::Stdin;
     let first_window = window(jiff::Timestamp::now());
     let telegraf = Execd::start(execd).await.unwrap();
     telegraf.gather().await.unwrap();

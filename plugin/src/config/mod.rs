@@ -188,9 +188,10 @@ impl Default for CollectConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExecdConfig {
-    /// `"STDIN"` (default) or `"none"`.
+    /// `"STDIN"` (default), `"none"`, `"SIGHUP"`, `"SIGUSR1"` or `"SIGUSR2"`.
     pub signal: String,
-    /// Poll interval when `signal = "none"` (default `"60s"`).
+    /// Poll interval when `signal = "none"`, else the expected pace of triggers
+    /// (default `"60s"`).
     pub interval: String,
     /// A poll still running after this is abandoned (default `"2m"`).
     pub poll_timeout: String,

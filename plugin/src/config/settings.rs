@@ -10,13 +10,36 @@ use super::{ConfigError, FileConfig, GenesysConfig, env, region, vocabulary};
 use crate::genesys::retry::RetryPolicy;
 use crate::secret::Secret;
 
-/// How collections are triggered (`execd.signal`).
+/// How collections are triggered (`execd.signal`), named as Telegraf's execd
+/// `signal` option names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
-    /// Each newline on stdin triggers one collection.
+    /// `"STDIN"`: each newline on stdin triggers one collection.
     Stdin,
-    /// The plugin polls every `execd.interval`.
+    /// `"none"`: the plugin polls every `execd.interval`.
     None,
+    /// `"SIGHUP"`: each SIGHUP triggers one collection (Unix only).
+    Sighup,
+    /// `"SIGUSR1"` (Unix only).
+    Sigusr1,
+    /// `"SIGUSR2"` (Unix only).
+    Sigusr2,
+}
+
+impl Signal {
+    /// Every accepted value of `execd.signal`, as written in the config.
+    pub const NAMES: [&str; 5] = ["STDIN", "none", "SIGHUP", "SIGUSR1", "SIGUSR2"];
+
+    /// The value as written in the config (and in Telegraf's).
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Stdin => "STDIN",
+            Signal::None => "none",
+            Signal::Sighup => "SIGHUP",
+            Signal::Sigusr1 => "SIGUSR1",
+            Signal::Sigusr2 => "SIGUSR2",
+        }
+    }
 }
 
 /// Where the numbers come from (`collect.source`).
@@ -352,14 +375,29 @@ fn metrics(names: &[String]) -> Result<Vec<String>, ConfigError> {
 }
 
 fn signal(text: &str) -> Result<Signal, ConfigError> {
-    match text {
-        "STDIN" => Ok(Signal::Stdin),
-        "none" => Ok(Signal::None),
-        other => Err(ConfigError::invalid(
+    let signal = match text {
+        "STDIN" => Signal::Stdin,
+        "none" => Signal::None,
+        "SIGHUP" => Signal::Sighup,
+        "SIGUSR1" => Signal::Sigusr1,
+        "SIGUSR2" => Signal::Sigusr2,
+        other => {
+            return Err(ConfigError::invalid(
+                "execd.signal",
+                format!(
+                    "one of {} (as in the [[inputs.execd]] block), not {other:?}",
+                    Signal::NAMES.map(|n| format!("{n:?}")).join(", ")
+                ),
+            ));
+        }
+    };
+    if cfg!(not(unix)) && !matches!(signal, Signal::Stdin | Signal::None) {
+        return Err(ConfigError::invalid(
             "execd.signal",
-            format!("\"STDIN\" or \"none\" (as in the [[inputs.execd]] block), not {other:?}"),
-        )),
+            format!("{text:?} needs Unix signals; use \"STDIN\" or \"none\""),
+        ));
     }
+    Ok(signal)
 }
 
 #[cfg(test)]

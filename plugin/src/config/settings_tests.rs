@@ -164,7 +164,30 @@ fn durations_accept_humantime_and_iso() {
             .contains("collect.granularity")
     );
     assert!(error(&format!("{MINIMAL}[execd]\ninterval = \"0s\"\n")).contains("execd.interval"));
-    assert!(error(&format!("{MINIMAL}[execd]\nsignal = \"SIGHUP\"\n")).contains("execd.signal"));
+    let wrong = error(&format!("{MINIMAL}[execd]\nsignal = \"stdin\"\n"));
+    assert!(
+        wrong.contains("execd.signal") && wrong.contains("\"SIGUSR2\""),
+        "{wrong}"
+    );
+}
+
+#[test]
+fn telegraf_signal_names_are_accepted_exactly() {
+    for (name, signal) in [
+        ("STDIN", Signal::Stdin),
+        ("none", Signal::None),
+        ("SIGHUP", Signal::Sighup),
+        ("SIGUSR1", Signal::Sigusr1),
+        ("SIGUSR2", Signal::Sigusr2),
+    ] {
+        let s = settings(&format!("{MINIMAL}[execd]\nsignal = \"{name}\"\n")).unwrap();
+        assert_eq!(s.signal, signal);
+        assert_eq!(signal.name(), name);
+    }
+    for wrong in ["sighup", "HUP", "SIGTERM", "NONE"] {
+        let err = error(&format!("{MINIMAL}[execd]\nsignal = \"{wrong}\"\n"));
+        assert!(err.contains("execd.signal"), "{wrong}: {err}");
+    }
 }
 
 #[test]
