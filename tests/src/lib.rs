@@ -5,8 +5,11 @@
 //!   free port with its own data directory and stopped when dropped.
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics.
+//! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
+//!   generator, for the roll-up tests.
 //! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
-//!   the one definition every roll-up (Flux tasks, InfluxQL backfill) is held to.
+//!   the one definition every roll-up (Flux tasks, InfluxQL backfill and continuous
+//!   queries, the InfluxDB 3 plugin) is held to.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
 //!   does (pipes, newline signals, line-protocol parsing of stdout, stderr levels,
 //!   restarts, the stop sequence). It is a stand-in, not Telegraf.
@@ -16,5 +19,6 @@
 
 pub mod flux;
 pub mod influxdb;
+pub mod raw_points;
 pub mod rollup;
 pub mod telegraf;
