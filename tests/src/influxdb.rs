@@ -222,13 +222,15 @@ impl InfluxDb {
     pub async fn rows(&self, database: &str, measurement: &str) -> Result<Vec<Row>, InfluxError> {
         let name = quote_identifier(measurement);
         let none = Value::Object(Default::default());
+        // Points first, types second: a field written in between (a continuous query
+        // running) is then only in the types, never missing from them.
+        let answer = self
+            .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
+            .await?;
         let types = self
             .query_in(database, &format!("SHOW FIELD KEYS FROM {name}"), &none)
             .await?;
         let types = field_types(&types)?;
-        let answer = self
-            .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
-            .await?;
         let mut rows = rows_of(&answer, &types)?;
         rows.sort_by(|a, b| (&a.tags, a.time_ns).cmp(&(&b.tags, b.time_ns)));
         Ok(rows)

@@ -5,10 +5,11 @@
 //! points, after late data too; the backfill file fills what the CQs never see.
 //!
 //! CQs work on the server's clock, so the recent points are placed in the whole
-//! hours before now. The test waits for a run by polling the roll-ups (bounded),
+//! hours before now: generated ones, and what the `genesys-aht` binary prints from
+//! the simulator (built by `cargo test --workspace`, or `cargo build -p genesys-aht`). The test waits for a run by polling the roll-ups (bounded),
 //! never by timing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use genesys_aht_contract::names::tags;
@@ -16,6 +17,7 @@ use genesys_aht_contract::{FieldValue, MEASUREMENT, Point, encode_batch};
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::raw_points::{self, re_emitted};
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row, window_start};
+use genesys_sim::{Clock, Sim, SimConfig};
 use serde_json::json;
 
 /// How long to wait for the server to run its CQs before giving up.
@@ -170,4 +172,97 @@ async fn continuous_queries_roll_up_fold_in_late_data_and_the_backfill_fills_his
     assert_eq!(stored_hourly, hourly);
     assert_eq!(stored_daily, daily);
     assert!(daily.len() > first.1.len() + 3 * 3, "the history's days");
+}
+
+/// A workspace binary next to this test executable (`target/<profile>/<name>`).
+fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (`cargo test --workspace` or scripts/test do)",
+        path.display()
+    );
+    path
+}
+
+/// The conversation lines of the plugin's `--once` output, over the simulator's
+/// org at the current time: the closed quarter hours of the last 4 hours.
+async fn plugin_lines(sim: &Sim, dir: &Path) -> Vec<String> {
+    let config = dir.join("plugin.toml");
+    let toml = format!(
+        "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"sim-secret\"\n\
+         [collect]\ngranularity = \"15m\"\nlookback = \"4h\"\n\
+         group_by = [\"requestedRoutingSkillId\", \"mediaType\"]\n",
+        sim.base_url()
+    );
+    std::fs::write(&config, toml).expect("plugin config");
+    let output = tokio::process::Command::new(workspace_binary("genesys-aht"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--once")
+        .output()
+        .await
+        .expect("run genesys-aht --once");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "genesys-aht --once: {stderr}");
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .filter(|line| line.starts_with(&format!("{MEASUREMENT},")))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The line's timestamp: its last token (the plugin writes no string fields).
+fn line_time(line: &str) -> i64 {
+    line.rsplit_once(' ')
+        .and_then(|(_, time)| time.parse().ok())
+        .unwrap_or_else(|| panic!("no timestamp: {line}"))
+}
+
+#[tokio::test]
+async fn continuous_queries_roll_up_what_the_plugin_writes_from_the_simulator() {
+    let sim = Sim::start(SimConfig {
+        clock: Clock::Fixed(jiff::Timestamp::now()),
+        check_contract: true,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start the simulator");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let lines = plugin_lines(&sim, dir.path()).await;
+    // Whole hours only: the hourly CQs roll up hours that have ended.
+    let this_hour = window_start(now_ns(), HOUR_NS);
+    let whole_hours: Vec<&str> = lines
+        .iter()
+        .filter(|line| line_time(line) < this_hour)
+        .map(String::as_str)
+        .collect();
+    assert!(whole_hours.len() > 12, "{} lines", whole_hours.len());
+
+    let influx = InfluxDb::start().await.expect("start influxd");
+    influx
+        .query_post("CREATE DATABASE genesys")
+        .await
+        .expect("raw database");
+    influx
+        .write_in("genesys", &whole_hours.join("\n"))
+        .await
+        .expect("InfluxDB accepts every line");
+    let raw = influx.rows("genesys", MEASUREMENT).await.expect("raw rows");
+    let hourly = rollup::roll_up(&raw, HOUR_NS);
+    let daily = rollup::roll_up(&hourly, DAY_NS);
+    assert!(hourly.len() >= 3, "{hourly:?}");
+
+    let created = influx
+        .execute(&file("genesys_aht_cq.influxql"), &json!({}))
+        .await
+        .expect("create the CQs");
+    assert_eq!(statement_errors(&created), [], "{created}");
+    wait_for(&influx, &(hourly, daily), "the CQ runs").await;
 }
