@@ -179,11 +179,13 @@ def quote(identifier):
 
 
 def to_ns(moment):
-    """Nanoseconds since the epoch of a datetime (naive ones are UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    """Nanoseconds since the epoch of a datetime.
+
+    The Processing Engine passes the scheduled time as a naive datetime in the
+    server's local time (`PyDateTime::from_timestamp` without a zone), which
+    `timestamp()` reads back as local time; an aware datetime is exact.
+    """
+    return round(moment.timestamp() * 1_000_000) * 1_000
 
 
 def window_start(time_ns, window_ns):

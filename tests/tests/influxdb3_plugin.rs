@@ -189,6 +189,9 @@ fn the_influxdb3_plugin_writes_exactly_the_expected_roll_ups() {
         .arg(repository().join("influxdb3/genesys_aht_rollup"))
         .env("GENESYS_AHT_ROLLUP_CASE", file.path())
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        // The engine hands the plugin its call time in local time: not UTC here, so
+        // that mistaking it for UTC shows.
+        .env("TZ", "EST+5")
         .output()
         .expect("run pytest");
     let report = format!(
