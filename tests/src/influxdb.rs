@@ -71,10 +71,31 @@ bind-address = "127.0.0.1:{rpc_port}"
 [http]
   bind-address = "127.0.0.1:{http_port}"
   log-enabled = false
+[continuous_queries]
+  # How often the server checks whether a continuous query is due (the default is
+  # 1s): short, so that a test sees a due run soon.
+  run-interval = "100ms"
 [logging]
   suppress-logo = true
 "#
     )
+}
+
+/// Runs `influxd` with the configuration in `dir`, logging to `dir/influxd.log`.
+fn spawn(dir: &std::path::Path) -> Result<Child, InfluxError> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("influxd.log"))?;
+    Command::new("influxd")
+        .arg("run")
+        .arg("-config")
+        .arg(dir.join("influxdb.conf"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(InfluxError::Missing)
 }
 
 impl InfluxDb {
@@ -83,18 +104,11 @@ impl InfluxDb {
         let dir = tempfile::tempdir()?;
         let http_port = free_port()?;
         let rpc_port = free_port()?;
-        let conf = dir.path().join("influxdb.conf");
-        std::fs::write(&conf, config(dir.path(), http_port, rpc_port))?;
-        let log = std::fs::File::create(dir.path().join("influxd.log"))?;
-        let child = Command::new("influxd")
-            .arg("run")
-            .arg("-config")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .map_err(InfluxError::Missing)?;
+        std::fs::write(
+            dir.path().join("influxdb.conf"),
+            config(dir.path(), http_port, rpc_port),
+        )?;
+        let child = spawn(dir.path())?;
         let mut server = InfluxDb {
             child,
             dir,
@@ -105,6 +119,17 @@ impl InfluxDb {
         server.wait_ready(Duration::from_secs(20)).await?;
         server.query_post("CREATE DATABASE test").await?;
         Ok(server)
+    }
+
+    /// Stops the server and starts it again on the same ports and data. The server
+    /// keeps when each continuous query last ran in memory only, so after a restart
+    /// it runs every continuous query at its next check instead of at the next
+    /// `RESAMPLE EVERY` boundary: the one way to get a run now.
+    pub async fn restart(&mut self) -> Result<(), InfluxError> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.child = spawn(self.dir.path())?;
+        self.wait_ready(Duration::from_secs(20)).await
     }
 
     fn log_path(&self) -> PathBuf {
@@ -197,13 +222,15 @@ impl InfluxDb {
     pub async fn rows(&self, database: &str, measurement: &str) -> Result<Vec<Row>, InfluxError> {
         let name = quote_identifier(measurement);
         let none = Value::Object(Default::default());
+        // Points first, types second: a field written in between (a continuous query
+        // running) is then only in the types, never missing from them.
+        let answer = self
+            .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
+            .await?;
         let types = self
             .query_in(database, &format!("SHOW FIELD KEYS FROM {name}"), &none)
             .await?;
         let types = field_types(&types)?;
-        let answer = self
-            .query_in(database, &format!("SELECT * FROM {name} GROUP BY *"), &none)
-            .await?;
         if let Some((_, error)) = statement_errors(&answer).into_iter().next() {
             return Err(InfluxError::Unexpected(format!("{database}: {error}")));
         }

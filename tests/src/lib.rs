@@ -6,8 +6,11 @@
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
 //!   the functions a Flux text calls.
+//! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
+//!   generator, for the roll-up tests.
 //! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
-//!   the one definition every roll-up (Flux tasks, InfluxQL backfill) is held to.
+//!   the one definition every roll-up (Flux tasks, InfluxQL backfill and continuous
+//!   queries, the InfluxDB 3 plugin) is held to.
 //! - [`telegraf`]: a harness that runs a program the way Telegraf's `inputs.execd`
 //!   does (pipes, stdin and signal gathers, line-protocol parsing of stdout with
 //!   Telegraf's whitespace, stderr levels and line limit, pipes closed at exit,
@@ -19,6 +22,7 @@
 
 pub mod flux;
 pub mod influxdb;
+pub mod raw_points;
 pub mod rollup;
 pub mod telegraf;
 pub mod workspace;

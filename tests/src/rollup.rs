@@ -1,6 +1,7 @@
 //! What a roll-up contains, defined once: every roll-up the project ships (the Flux
-//! tasks and backfill scripts in `flux/`, the InfluxQL backfill in `influxql/`) is
-//! held to [`roll_up`] by the tests, computed here from the raw points alone.
+//! tasks and backfill scripts in `flux/`, the InfluxQL backfill and continuous
+//! queries in `influxql/`, the InfluxDB 3 plugin in `influxdb3/`) is held to
+//! [`roll_up`] by the tests, computed here from the raw points alone.
 //!
 //! The rules, from the data contract:
 //!

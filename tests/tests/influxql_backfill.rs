@@ -5,15 +5,15 @@
 
 use std::path::Path;
 
-use genesys_aht_contract::names::{self, AVG_HANDLE_TIME, tags};
-use genesys_aht_contract::{FieldValue, MEASUREMENT, Point, encode_batch};
+use genesys_aht_contract::names::{self, AVG_HANDLE_TIME};
+use genesys_aht_contract::{MEASUREMENT, Point, encode_batch};
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
+use genesys_aht_tests::raw_points::{self, default_metrics};
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row};
 use serde_json::json;
 
 /// 2026-03-01T00:00:00Z.
 const MARCH_1: i64 = 1_772_323_200_000_000_000;
-const QUARTER_NS: i64 = 15 * 60 * 1_000_000_000;
 /// The range backfilled: three whole UTC days.
 const START: (&str, i64) = ("2026-03-01T00:00:00Z", MARCH_1);
 const STOP: (&str, i64) = ("2026-03-04T00:00:00Z", MARCH_1 + 3 * DAY_NS);
@@ -24,108 +24,9 @@ fn backfill_file() -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The plugin's default metrics, as the README's configuration reference lists them.
-fn default_metrics() -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README");
-    let line = readme
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("# metrics = ["))
-        .expect("README shows the default metrics");
-    line.trim_end_matches(']')
-        .split(',')
-        .map(|m| m.trim().trim_matches('"').to_owned())
-        .collect()
-}
-
-/// A small deterministic generator (xorshift), so that failures reproduce.
-struct Numbers(u64);
-
-impl Numbers {
-    fn below(&mut self, n: u64) -> i64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n) as i64
-    }
-}
-
-/// Raw points as the plugin writes them, every quarter hour from a day before the
-/// range to a day after it, for groups that differ in tags and in fields: awkward
-/// names, an extra tag (Telegraf's `host`), a group without handle metrics, empty
-/// quarters, handle counts of 0.
+/// Raw points from a day before the range to a day after it.
 fn raw_points() -> Vec<Point> {
-    let groups: [Vec<(&'static str, &str)>; 4] = [
-        vec![
-            (tags::SKILL, "Billing, Tier 2"),
-            (tags::MEDIA_TYPE, "voice"),
-        ],
-        vec![
-            (tags::SKILL, "O'Brien \"VIP\""),
-            (tags::MEDIA_TYPE, "voice"),
-            ("host", "collector-1"),
-        ],
-        vec![
-            (tags::SKILL, "Sales"),
-            (tags::MEDIA_TYPE, "chat"),
-            (tags::QUEUE, "Süßwaren ☎"),
-        ],
-        vec![
-            (tags::SKILL, "no handle metrics"),
-            (tags::MEDIA_TYPE, "email"),
-        ],
-    ];
-    let metrics = default_metrics();
-    let mut numbers = Numbers(0x9e37_79b9_7f4a_7c15);
-    let mut points = Vec::new();
-    let mut time = START.1 - DAY_NS;
-    while time < STOP.1 + DAY_NS {
-        for (g, group) in groups.iter().enumerate() {
-            if numbers.below(5) == 0 {
-                continue; // a quarter without conversations for this group
-            }
-            let mut fields = Vec::new();
-            for metric in &metrics {
-                if g == 3 && metric != "nOffered" {
-                    continue;
-                }
-                let count = numbers.below(6);
-                match names::fields_of(metric).as_slice() {
-                    [count_field, sum_field] => {
-                        fields.push((count_field.clone(), FieldValue::Integer(count)));
-                        let sum = count * (1 + numbers.below(900_000));
-                        fields.push((sum_field.clone(), FieldValue::Integer(sum)));
-                    }
-                    [field] => fields.push((field.clone(), FieldValue::Integer(count))),
-                    _ => panic!("{metric} has no fields"),
-                }
-            }
-            if let Some(average) = plugin_average(&fields) {
-                fields.push((AVG_HANDLE_TIME.to_owned(), FieldValue::Float(average)));
-            }
-            let tags = group.iter().map(|(k, v)| (*k, v.to_string())).collect();
-            points.push(Point {
-                timestamp_ns: time,
-                tags,
-                fields,
-            });
-        }
-        time += QUARTER_NS;
-    }
-    points
-}
-
-/// The raw point's own average, which a roll-up must never sum or average.
-fn plugin_average(fields: &[(String, FieldValue)]) -> Option<f64> {
-    let get = |name: &str| {
-        fields.iter().find_map(|(f, v)| match v {
-            FieldValue::Integer(n) if f == name => Some(*n),
-            _ => None,
-        })
-    };
-    let count = get("handle_count").filter(|c| *c > 0)?;
-    Some(get("handle_sum_ms")? as f64 / count as f64 / 1000.0)
+    raw_points::raw_points(START.1 - DAY_NS, STOP.1 + DAY_NS)
 }
 
 async fn server_with(points: &[Point]) -> InfluxDb {
@@ -235,16 +136,11 @@ async fn running_the_backfill_again_after_late_data_rewrites_the_roll_ups() {
     let influx = server_with(&points).await;
     run_backfill(&influx).await;
 
-    let mut late: Vec<Point> = points.iter().step_by(7).cloned().collect();
-    for point in &mut late {
-        for (field, value) in &mut point.fields {
-            if let FieldValue::Integer(n) = value
-                && field.ends_with("_count")
-            {
-                *n += 2;
-            }
-        }
-    }
+    let late: Vec<Point> = points
+        .iter()
+        .step_by(7)
+        .map(raw_points::re_emitted)
+        .collect();
     write(&influx, &late).await;
     points.extend(late);
     run_backfill(&influx).await;
