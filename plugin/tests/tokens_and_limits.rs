@@ -107,7 +107,12 @@ async fn without_queue_permission_the_collection_fails_naming_it() {
     );
     assert!(parse(&output.stdout).is_empty(), "no conversation point");
     // Grouped by skill only, the same client needs no queue names and collects.
-    let config = config_file(&dir, &sim, genesys, "group_by = [\"requestedRoutingSkillId\"]");
+    let config = config_file(
+        &dir,
+        &sim,
+        genesys,
+        "group_by = [\"requestedRoutingSkillId\"]",
+    );
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");

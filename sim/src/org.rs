@@ -177,7 +177,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_ids_and_other_seed_other_ids() {
-        let (a, b, c) = (Org::new(7, &[], &[]), Org::new(7, &[], &[]), Org::new(8, &[], &[]));
+        let (a, b, c) = (
+            Org::new(7, &[], &[]),
+            Org::new(7, &[], &[]),
+            Org::new(8, &[], &[]),
+        );
         let ids = |o: &Org| o.skills.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&a), ids(&b));
         assert_ne!(ids(&a), ids(&c));
