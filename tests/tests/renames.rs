@@ -187,12 +187,20 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
         now += SignedDuration::from_mins(30);
     }
 
+    // The roll-ups of the whole day, as a user backfills them.
+    let backfill = workspace::repository_file("influxql/genesys_aht_backfill.influxql");
+    let day = (start, start + SignedDuration::from_hours(24));
+    let range = json!({"start": day.0.to_string(), "stop": day.1.to_string()});
+    let backfilled = influx.execute(&backfill, &range).await.unwrap();
+    assert!(statement_errors(&backfilled).is_empty(), "{backfilled}");
+
     let sidecar_config = dir.path().join("sidecar.toml");
     std::fs::write(
         &sidecar_config,
         format!(
-            "listen = \"127.0.0.1:0\"\n[influx]\nbackend = \"influxql\"\nurl = \"{}\"\nbucket = \"{}\"\n",
-            influx.url, influx.database
+            "listen = \"127.0.0.1:0\"\n[influx]\nbackend = \"influxql\"\nurl = \"{}\"\n\
+             bucket = \"genesys\"\nbucket_1h = \"genesys_1h\"\nbucket_1d = \"genesys_1d\"\n",
+            influx.url
         ),
     )
     .unwrap();
@@ -207,6 +215,15 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
         .into_iter()
         .find(|q| q.name == "Support France");
     let (skill, queue) = (skill.unwrap().id, queue.unwrap().id);
+    // The day from the daily roll-up: everything the plugin collected, from its first
+    // bucket to the last one closed.
+    let (got, _) = answer(&base, day.0, day.1, "1d").await;
+    assert_eq!(
+        got,
+        truth(&sim, start, end, 86_400),
+        "1d: the daily roll-up"
+    );
+    // 15 minutes from the raw points, hours from the hourly roll-up.
     for (interval, window_s) in [("15m", 900), ("1h", 3600)] {
         let (got, names) = answer(&base, from, to, interval).await;
         let want = truth(&sim, from, to, window_s);
