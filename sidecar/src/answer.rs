@@ -224,17 +224,21 @@ mod tests {
             handle_sum_ms: Some(1.0),
             handle_count: Some(1.0),
         };
-        let answer = aht_answer(vec![
-            window(2, &[("skill", "a")]),
-            window(1, &[("skill", "b"), ("queue", "q1")]),
-            window(1, &[("skill", "a"), ("queue", "q2")]),
-            window(1, &[("skill", "a"), ("queue", "q1"), ("direction", "out")]),
-            window(
-                1,
-                &[("skill", "a"), ("queue", "q1"), ("media_type", "voice")],
-            ),
-            window(1, &[("queue", "q9")]),
-        ], &NameIndex::default(), &Filters::default());
+        let answer = aht_answer(
+            vec![
+                window(2, &[("skill", "a")]),
+                window(1, &[("skill", "b"), ("queue", "q1")]),
+                window(1, &[("skill", "a"), ("queue", "q2")]),
+                window(1, &[("skill", "a"), ("queue", "q1"), ("direction", "out")]),
+                window(
+                    1,
+                    &[("skill", "a"), ("queue", "q1"), ("media_type", "voice")],
+                ),
+                window(1, &[("queue", "q9")]),
+            ],
+            &NameIndex::default(),
+            &Filters::default(),
+        );
         let order: Vec<(String, [Option<&String>; 6])> = answer
             .data
             .iter()
@@ -262,7 +266,10 @@ mod tests {
                 "1970-01-01T00:00:00.000000001Z",
                 [s("b"), s("q1"), None, None, None, None],
             ),
-            ("1970-01-01T00:00:00.000000002Z", [s("a"), None, None, None, None, None]),
+            (
+                "1970-01-01T00:00:00.000000002Z",
+                [s("a"), None, None, None, None, None],
+            ),
         ];
         assert_eq!(order.len(), want.len());
         for ((time, group), (want_time, want_group)) in order.iter().zip(&want) {
