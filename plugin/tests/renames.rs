@@ -16,9 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use genesys_aht_contract::Dimension;
-use genesys_sim::{
-    Clock, Endpoint, FaultKind, ManualClock, Rename, RoutingKind, Sim, SimConfig, TruthQuery,
-};
+use genesys_sim::{Clock, Endpoint, FaultKind, ManualClock, Rename, RoutingKind, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
 
 use common::Line;
@@ -116,24 +114,7 @@ impl Day {
     }
 
     fn truth(&self, start: Timestamp, end: Timestamp) -> ById {
-        let truth = self.sim.ground_truth(&TruthQuery {
-            start,
-            end,
-            granularity: GRANULARITY,
-            group_by: GROUP_BY
-                .iter()
-                .map(|d| d.genesys_name().to_owned())
-                .collect(),
-            metrics: METRICS.map(String::from).into(),
-            flatten: false,
-        });
-        truth
-            .into_iter()
-            .map(|((bucket, group), metrics)| {
-                let key = (bucket.as_nanosecond() as i64, group);
-                (key, common::integer_fields(&metrics))
-            })
-            .collect()
+        common::truth_fields(&self.sim, (start, end), GRANULARITY, &GROUP_BY, &METRICS)
     }
 
     /// The stored points between `start` and `end`, by ID, must be the truth.
@@ -182,15 +163,6 @@ fn ns_of(t: Timestamp) -> i64 {
     t.as_nanosecond() as i64
 }
 
-fn rename(kind: RoutingKind, from: &str, to: &str, at: Timestamp) -> Rename {
-    Rename {
-        kind,
-        from: from.into(),
-        to: to.into(),
-        at,
-    }
-}
-
 fn id_named(entities: &[genesys_sim::Entity], name: &str) -> String {
     entities.iter().find(|e| e.name == name).unwrap().id.clone()
 }
@@ -201,8 +173,8 @@ async fn a_renamed_skill_and_queue_are_never_counted_twice() {
     let skill_at = start + SignedDuration::from_mins(5 * 60 + 10);
     let queue_at = start + SignedDuration::from_mins(7 * 60 + 40);
     let renames = vec![
-        rename(RoutingKind::Skill, "Sales", "Sales & Upsell", skill_at),
-        rename(RoutingKind::Queue, "Support FR", "Support France", queue_at),
+        Rename::new(RoutingKind::Skill, "Sales", "Sales & Upsell", skill_at),
+        Rename::new(RoutingKind::Queue, "Support FR", "Support France", queue_at),
     ];
     let mut day = Day::start(start, renames, "").await;
     let end = start + SignedDuration::from_hours(12);

@@ -23,9 +23,7 @@ use genesys_aht_contract::{Dimension, MEASUREMENT};
 use genesys_aht_tests::telegraf::{
     Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep, Store, Value,
 };
-use genesys_sim::{
-    Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig, TruthQuery,
-};
+use genesys_sim::{Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
 use nix::sys::signal::Signal;
 use rand::{Rng, SeedableRng};
@@ -136,24 +134,7 @@ fn stored(recorded: &Recorded) -> Points {
 }
 
 fn truth(sim: &Sim, start: Timestamp, end: Timestamp) -> Points {
-    let truth = sim.ground_truth(&TruthQuery {
-        start,
-        end,
-        granularity: GRANULARITY,
-        group_by: GROUP_BY
-            .iter()
-            .map(|d| d.genesys_name().to_owned())
-            .collect(),
-        metrics: METRICS.map(String::from).into(),
-        flatten: false,
-    });
-    truth
-        .into_iter()
-        .map(|((bucket, group), metrics)| {
-            let key = (bucket.as_nanosecond() as i64, group);
-            (key, common::integer_fields(&metrics))
-        })
-        .collect()
+    common::truth_fields(sim, (start, end), GRANULARITY, &GROUP_BY, &METRICS)
 }
 
 #[tokio::test]

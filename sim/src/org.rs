@@ -109,6 +109,18 @@ pub struct Rename {
     pub at: jiff::Timestamp,
 }
 
+impl Rename {
+    /// `kind` named `from` is renamed `to` at `at`.
+    pub fn new(kind: RoutingKind, from: &str, to: &str, at: jiff::Timestamp) -> Rename {
+        Rename {
+            kind,
+            from: from.to_owned(),
+            to: to.to_owned(),
+            at,
+        }
+    }
+}
+
 /// Skills and queues of the org, in a fixed order (the generator indexes into them).
 #[derive(Debug, Clone)]
 pub(crate) struct Org {
@@ -193,12 +205,8 @@ mod tests {
     #[test]
     fn a_rename_shows_from_its_instant_and_chains() {
         let at = |s: &str| s.parse::<jiff::Timestamp>().expect("timestamp");
-        let rename = |from: &str, to: &str, when: &str| Rename {
-            kind: RoutingKind::Skill,
-            from: from.into(),
-            to: to.into(),
-            at: at(when),
-        };
+        let rename =
+            |from: &str, to: &str, when: &str| Rename::new(RoutingKind::Skill, from, to, at(when));
         let org = Org::new(
             7,
             &[],

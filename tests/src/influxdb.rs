@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use genesys_aht_contract::FieldValue;
+use genesys_aht_contract::{FieldValue, Point};
 use serde_json::Value;
 
 use crate::rollup::Row;
@@ -171,6 +171,14 @@ impl InfluxDb {
             .send()
             .await?;
         check(response).await.map(drop)
+    }
+
+    /// Writes contract points, through the contract's encoder, into `database`.
+    pub async fn write_points(&self, database: &str, points: &[Point]) -> Result<(), InfluxError> {
+        let body = genesys_aht_contract::encode_batch(points)
+            .map_err(|e| InfluxError::Unexpected(format!("encoding points: {e}")))?;
+        self.write_in(database, &String::from_utf8_lossy(&body))
+            .await
     }
 
     /// Runs an InfluxQL read query with bound parameters; returns the JSON answer.

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use genesys_aht_contract::names::{self, AVG_HANDLE_TIME};
-use genesys_aht_contract::{MEASUREMENT, Point, encode_batch};
+use genesys_aht_contract::{MEASUREMENT, Point};
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::raw_points::{self, default_metrics};
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row};
@@ -37,16 +37,8 @@ async fn server_with(points: &[Point]) -> InfluxDb {
             .await
             .expect("create database");
     }
-    write(&influx, points).await;
+    write_raw(&influx, points).await;
     influx
-}
-
-async fn write(influx: &InfluxDb, points: &[Point]) {
-    let body = String::from_utf8(encode_batch(points).expect("encode")).expect("UTF-8");
-    influx
-        .write_in("genesys", &body)
-        .await
-        .expect("write raw points");
 }
 
 async fn run_backfill(influx: &InfluxDb) {
@@ -141,7 +133,7 @@ async fn running_the_backfill_again_after_late_data_rewrites_the_roll_ups() {
         .step_by(7)
         .map(raw_points::re_emitted)
         .collect();
-    write(&influx, &late).await;
+    write_raw(&influx, &late).await;
     points.extend(late);
     run_backfill(&influx).await;
     assert_roll_ups(&influx, &points).await;
@@ -174,4 +166,11 @@ fn the_backfill_sums_every_field_of_the_default_metrics() {
         );
     }
     assert!(!file.contains(&format!("sum(\"{AVG_HANDLE_TIME}\")")));
+}
+
+async fn write_raw(influx: &InfluxDb, points: &[Point]) {
+    influx
+        .write_points("genesys", points)
+        .await
+        .expect("write raw points");
 }

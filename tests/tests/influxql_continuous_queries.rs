@@ -9,11 +9,11 @@
 //! the simulator (built by `cargo test --workspace`, or `cargo build -p genesys-aht`). The test waits for a run by polling the roll-ups (bounded),
 //! never by timing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use genesys_aht_contract::names::tags;
-use genesys_aht_contract::{FieldValue, MEASUREMENT, Point, encode_batch};
+use genesys_aht_contract::{FieldValue, MEASUREMENT, Point};
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::raw_points::{self, re_emitted};
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row, window_start};
@@ -43,14 +43,6 @@ fn day_string(time_ns: i64) -> String {
         .expect("timestamp")
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
-}
-
-async fn write(influx: &InfluxDb, points: &[Point]) {
-    let body = String::from_utf8(encode_batch(points).expect("encode")).expect("UTF-8");
-    influx
-        .write_in("genesys", &body)
-        .await
-        .expect("write raw points");
 }
 
 /// The hourly and daily roll-ups of `points` (daily from hourly, as the CQs do).
@@ -115,8 +107,8 @@ async fn continuous_queries_roll_up_fold_in_late_data_and_the_backfill_fills_his
         .query_post("CREATE DATABASE genesys")
         .await
         .expect("raw database");
-    write(&influx, &recent).await;
-    write(&influx, &history).await;
+    write_raw(&influx, &recent).await;
+    write_raw(&influx, &history).await;
 
     let created = influx
         .execute(&file("genesys_aht_cq.influxql"), &json!({}))
@@ -136,7 +128,7 @@ async fn continuous_queries_roll_up_fold_in_late_data_and_the_backfill_fills_his
         .map(re_emitted)
         .collect();
     assert!(!late.is_empty());
-    write(&influx, &late).await;
+    write_raw(&influx, &late).await;
     recent.extend(late);
     let second = expected(&recent);
     let changed = |old: &[Row], new: &[Row]| -> Vec<i64> {
@@ -174,22 +166,6 @@ async fn continuous_queries_roll_up_fold_in_late_data_and_the_backfill_fills_his
     assert!(daily.len() > first.1.len() + 3 * 3, "the history's days");
 }
 
-/// A workspace binary next to this test executable (`target/<profile>/<name>`).
-fn workspace_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = profile_dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build the workspace first (`cargo test --workspace` or scripts/test do)",
-        path.display()
-    );
-    path
-}
-
 /// The conversation lines of the plugin's `--once` output, over the simulator's
 /// org at the current time: the closed quarter hours of the last 4 hours.
 async fn plugin_lines(sim: &Sim, dir: &Path) -> Vec<String> {
@@ -201,7 +177,7 @@ async fn plugin_lines(sim: &Sim, dir: &Path) -> Vec<String> {
         sim.base_url()
     );
     std::fs::write(&config, toml).expect("plugin config");
-    let output = tokio::process::Command::new(workspace_binary("genesys-aht"))
+    let output = tokio::process::Command::new(genesys_aht_tests::workspace::binary("genesys-aht"))
         .arg("--config")
         .arg(&config)
         .arg("--once")
@@ -265,4 +241,11 @@ async fn continuous_queries_roll_up_what_the_plugin_writes_from_the_simulator() 
         .expect("create the CQs");
     assert_eq!(statement_errors(&created), [], "{created}");
     wait_for(&influx, &(hourly, daily), "the CQ runs").await;
+}
+
+async fn write_raw(influx: &InfluxDb, points: &[Point]) {
+    influx
+        .write_points("genesys", points)
+        .await
+        .expect("write raw points");
 }

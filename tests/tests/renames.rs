@@ -27,15 +27,6 @@ const GROUP_BY: [&str; 3] = ["requestedRoutingSkillId", "queueId", "mediaType"];
 /// (window start in s, skill ID, queue ID, media type) → (handle sum ms, count).
 type Sums = BTreeMap<(i64, String, String, String), (i64, i64)>;
 
-fn rename(kind: RoutingKind, from: &str, to: &str, at: Timestamp) -> Rename {
-    Rename {
-        kind,
-        from: from.into(),
-        to: to.into(),
-        at,
-    }
-}
-
 fn truth(sim: &Sim, start: Timestamp, end: Timestamp, window_s: i64) -> Sums {
     let truth = sim.ground_truth(&TruthQuery {
         start,
@@ -125,13 +116,13 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
         clock: Clock::Manual(clock.clone()),
         history: Duration::from_secs(2 * 86_400),
         renames: vec![
-            rename(
+            Rename::new(
                 RoutingKind::Skill,
                 "Sales",
                 "Sales & Upsell",
                 start + SignedDuration::from_mins(3 * 60 + 10),
             ),
-            rename(
+            Rename::new(
                 RoutingKind::Queue,
                 "Support FR",
                 "Support France",

@@ -114,6 +114,35 @@ pub fn integer_fields(metrics: &BTreeMap<String, genesys_sim::Stats>) -> BTreeMa
     fields
 }
 
+/// The simulator's ground truth of `start..end` as (bucket start in ns, group in
+/// Genesys terms) → the integer fields the plugin writes for it.
+pub fn truth_fields(
+    sim: &genesys_sim::Sim,
+    (start, end): (jiff::Timestamp, jiff::Timestamp),
+    granularity: std::time::Duration,
+    group_by: &[genesys_aht_contract::Dimension],
+    metrics: &[&str],
+) -> BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>> {
+    let truth = sim.ground_truth(&genesys_sim::TruthQuery {
+        start,
+        end,
+        granularity,
+        group_by: group_by
+            .iter()
+            .map(|d| d.genesys_name().to_owned())
+            .collect(),
+        metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
+        flatten: false,
+    });
+    truth
+        .into_iter()
+        .map(|((bucket, group), metrics)| {
+            let key = (bucket.as_nanosecond() as i64, group);
+            (key, integer_fields(&metrics))
+        })
+        .collect()
+}
+
 /// Runs `--once` with `config` as if it were `now` (through the plugin's clock file,
 /// written in `dir`).
 pub async fn run_once_at(
