@@ -106,18 +106,72 @@ fn truth(sim: &Sim, start: i64, end: i64, window_s: i64, skills: Option<&[String
     out
 }
 
-/// What the sidecar dashboard's group-by transformation makes of an answer: sums per
-/// (window, skill) over every queue and media type.
-fn sidecar_sums(body: &Json) -> Sums {
+/// What a sidecar panel's transformations group by: whether the window (`time`) is a
+/// key besides `skill`. Also checks that they add up the two sums and divide sum by
+/// sum (a weighted average, never a mean of means), over columns the query declares.
+fn panel_grouping(panel: &Json) -> bool {
+    let title = panel["title"].as_str().unwrap();
+    let steps = panel["transformations"].as_array().unwrap();
+    let group = steps.iter().find(|t| t["id"] == "groupBy").unwrap();
+    let fields = group["options"]["fields"].as_object().unwrap();
+    let declared: Vec<&str> = panel["targets"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    for (name, how) in fields {
+        assert!(
+            declared.contains(&name.as_str()),
+            "{title}: {name} is a column"
+        );
+        match how["operation"].as_str().unwrap() {
+            "groupby" => assert!(name == "time" || name == "skill", "{title}: by {name}"),
+            _ => assert_eq!(how["aggregations"], serde_json::json!(["sum"]), "{title}"),
+        }
+    }
+    assert_eq!(fields["skill"]["operation"], "groupby", "{title}");
+    for calc in steps.iter().filter(|t| t["id"] == "calculateField") {
+        let binary = &calc["options"]["binary"];
+        if binary["left"] == "handle_sum_ms (sum)" {
+            assert_eq!(binary["right"], "conversation_count (sum)", "{title}");
+        } else {
+            // Only a change of unit of the weighted average.
+            assert_eq!(
+                (&binary["left"], &binary["right"]),
+                (&"aht_ms".into(), &"1000".into())
+            );
+        }
+    }
+    fields
+        .get("time")
+        .is_some_and(|t| t["operation"] == "groupby")
+}
+
+/// A sidecar answer grouped as a panel does: sums per (window, skill) over every
+/// queue and media type, or per skill over the range (window 0) without `by_time`.
+fn sidecar_sums(body: &Json, by_time: bool) -> Sums {
     let mut out = Sums::new();
     for row in body["data"].as_array().unwrap() {
         let t: jiff::Timestamp = row["timestamp"].as_str().unwrap().parse().unwrap();
+        let window = if by_time { t.as_second() } else { 0 };
         let skill = row["skill"].as_str().unwrap_or("").to_owned();
-        let e = out.entry((t.as_second(), skill)).or_insert((0, 0));
+        let e = out.entry((window, skill)).or_insert((0, 0));
         e.0 += row["handle_sum_ms"].as_i64().unwrap();
         e.1 += row["conversation_count"].as_i64().unwrap();
     }
     out.retain(|_, v| v.1 > 0);
+    out
+}
+
+/// Per-window sums folded over the whole range (window 0).
+fn over_range(sums: &Sums) -> Sums {
+    let mut out = Sums::new();
+    for ((_, skill), (sum, n)) in sums {
+        let e = out.entry((0, skill.clone())).or_insert((0, 0));
+        e.0 += sum;
+        e.1 += n;
+    }
     out
 }
 
@@ -404,11 +458,24 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
             );
         }
         let mut sidecar_numbers = Sums::new();
-        for (title, url) in panel_texts(&sidecar_dash, "url") {
-            let url = grafana::interpolate(&url, &sc);
+        let panels = sidecar_dash["panels"].as_array().unwrap();
+        let url_panels: Vec<&Json> = panels
+            .iter()
+            .filter(|p| p["targets"][0]["url"].is_string())
+            .collect();
+        assert_eq!(url_panels.len(), 3, "the sidecar dashboard's data panels");
+        for panel in url_panels {
+            let title = panel["title"].as_str().unwrap();
+            let by_time = panel_grouping(panel);
+            let url = grafana::interpolate(panel["targets"][0]["url"].as_str().unwrap(), &sc);
             let (status, body) = get(url.clone()).await;
             assert_eq!(status, 200, "{}: {title}: {url}: {body}", sel.what);
-            let got = sidecar_sums(&body);
+            let got = sidecar_sums(&body, by_time);
+            let want = if by_time {
+                want.clone()
+            } else {
+                over_range(&want)
+            };
             let only_got: Vec<_> = got.iter().filter(|(k, v)| want.get(k) != Some(v)).collect();
             let only_want: Vec<_> = want.iter().filter(|(k, v)| got.get(k) != Some(v)).collect();
             assert!(
@@ -416,8 +483,11 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
                 "{}: {title}: {url}: the sidecar's {only_got:?}, the truth's {only_want:?}",
                 sel.what
             );
-            sidecar_numbers = got;
+            if by_time {
+                sidecar_numbers = got;
+            }
         }
+        assert!(!sidecar_numbers.is_empty(), "{}", sel.what);
 
         // The InfluxQL dashboard: the same numbers from InfluxDB directly. Its
         // $timeFilter is not widened to whole windows: it holds the buckets that start
@@ -486,15 +556,28 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
                     .collect();
                 assert_eq!(got, want_n, "{}: {title}: {q}", sel.what);
             } else if title.ends_with("over the range") {
-                let got: BTreeMap<String, f64> = influx_values(&answer, "handled")
-                    .into_iter()
-                    .map(|((_, s), v)| (s, v))
+                let column = |c: &str| -> BTreeMap<String, f64> {
+                    influx_values(&answer, c)
+                        .into_iter()
+                        .map(|((_, s), v)| (s, v))
+                        .collect()
+                };
+                let want = over_range(&sidecar_numbers);
+                let want_n: BTreeMap<String, f64> = want
+                    .iter()
+                    .map(|((_, s), (_, n))| (s.clone(), *n as f64))
                     .collect();
-                let mut want_n: BTreeMap<String, f64> = BTreeMap::new();
-                for ((_, s), (_, n)) in &sidecar_numbers {
-                    *want_n.entry(s.clone()).or_default() += *n as f64;
+                assert_eq!(column("handled"), want_n, "{}: {title}: {q}", sel.what);
+                let aht = column("aht");
+                assert_eq!(aht.len(), want.len(), "{}: {title}: {q}", sel.what);
+                for ((_, skill), (sum, n)) in &want {
+                    let weighted = *sum as f64 / 1000.0 / *n as f64;
+                    assert!(
+                        (aht[skill] - weighted).abs() < 1e-9,
+                        "{}: {title}: {skill}",
+                        sel.what
+                    );
                 }
-                assert_eq!(got, want_n, "{}: {title}: {q}", sel.what);
             }
         }
 
@@ -518,5 +601,43 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
             .filter(|d| d.severity == Severity::Error)
             .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", sel.what);
+    }
+
+    // The health panels, over a range reaching the plugin's poll (its own points are
+    // stamped when it polled): the queries run, and the last success is the poll's.
+    let sel = Selection {
+        what: "health",
+        skills: None,
+        from_ms: ms(collected_start),
+        to_ms: now.as_millisecond() + 60_000,
+    };
+    let hq = scope(
+        &sel,
+        variables(&sel, &all_skills, ".*"),
+        DefaultFormat::InfluxDb,
+    );
+    for dash in [&sidecar_dash, &iql_dash] {
+        for (title, query) in panel_texts(dash, "query") {
+            let q = grafana::interpolate(&query, &hq);
+            let answer = influx.query(&q, &Json::Null).await.unwrap();
+            assert!(
+                answer["results"][0]["error"].is_null(),
+                "{title}: {q}: {answer}"
+            );
+            if title.starts_with("Plugin health") {
+                // One poll gives one point per counter, and a difference needs two:
+                // what is checked here is that the query runs and reports no failure.
+                let failed: f64 = influx_values(&answer, "failed").values().sum();
+                assert_eq!(failed, 0.0, "{title}: {q}: {answer}");
+            } else if title.starts_with("Last successful") {
+                let last = influx_values(&answer, "last_success");
+                let (_, at_ms) = last.first_key_value().unwrap();
+                let at_ms = *at_ms as i64;
+                assert!(
+                    (sel.from_ms..=sel.to_ms).contains(&at_ms),
+                    "{title}: {q}: {answer}"
+                );
+            }
+        }
     }
 }
