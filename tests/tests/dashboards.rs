@@ -203,6 +203,20 @@ fn variables(sel: &Selection, all_skills: &[String], all_value: &str) -> Vec<Var
     vec![skill, all("queue"), all("media_type")]
 }
 
+/// The sidecar dashboard's: `queue` is a text box, left empty (no filter).
+fn sidecar_variables(sel: &Selection, all_skills: &[String]) -> Vec<Variable> {
+    let mut vars = variables(sel, all_skills, "$__all");
+    vars[1] = Variable {
+        name: "queue".into(),
+        values: vec![String::new()],
+        all: false,
+        all_value: None,
+        options: Vec::new(),
+        multi_or_all: false,
+    };
+    vars
+}
+
 fn interval_ms(sel: &Selection) -> i64 {
     grafana::calculate_interval(sel.to_ms - sel.from_ms, AUTO_COUNT, AUTO_MIN_MS)
 }
@@ -416,7 +430,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         // The sidecar dashboard: the skill variable's query, then every panel's URL.
         let sc = scope(
             sel,
-            variables(sel, &all_skills, "$__all"),
+            sidecar_variables(sel, &all_skills),
             DefaultFormat::Glob,
         );
         let mut sc = sc;
