@@ -79,6 +79,29 @@ pub struct AhtWindow {
 pub struct SkillsAnswer {
     /// Skill names with data in the range, sorted.
     pub data: Vec<String>,
+    /// The same names as rows (`{"skill": name}`), the shape Infinity's parsers read
+    /// as a table: a dashboard variable query uses root `skills`, column `skill`.
+    pub skills: Vec<SkillOption>,
+}
+
+/// One row of [`SkillsAnswer::skills`].
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkillOption {
+    /// A skill name with data in the range.
+    pub skill: String,
+}
+
+impl SkillsAnswer {
+    /// The answer for these sorted names.
+    pub fn new(data: Vec<String>) -> SkillsAnswer {
+        let skills = data
+            .iter()
+            .map(|skill| SkillOption {
+                skill: skill.clone(),
+            })
+            .collect();
+        SkillsAnswer { data, skills }
+    }
 }
 
 impl AhtWindow {

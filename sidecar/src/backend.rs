@@ -243,7 +243,7 @@ impl Backend {
             .collect();
         data.sort();
         data.dedup();
-        Ok((SkillsAnswer { data }, took))
+        Ok((SkillsAnswer::new(data), took))
     }
 
     /// `GET /ping` (204 on 1.x/2.x, 200 on 3.x): is InfluxDB there?

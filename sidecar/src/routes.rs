@@ -56,12 +56,15 @@ struct Aht(Arc<AppState>);
 #[endpoint(
     tags("data"),
     parameters(
-        ("start_date" = String, Query, format = DateTime, description = "Range start, RFC 3339 (e.g. 2026-03-10T00:00:00Z)"),
-        ("end_date" = String, Query, format = DateTime, description = "Range end (exclusive), RFC 3339; after start_date"),
-        ("interval" = Option<String>, Query, pattern = "^[1-9][0-9]{0,3}(s|m|h|d)$", description = "Window length: 15m, 1h, 1d... (default 1h)"),
-        ("skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Only these skills (repeatable)"),
-        ("queue" = Option<String>, Query, min_length = 1, description = "Only this queue"),
-        ("media_type" = Option<String>, Query, min_length = 1, description = "Only this media type (voice, chat, ...)"),
+        ("start_date" = String, Query, description = "Range start: RFC 3339 (2026-03-10T00:00:00Z, Grafana's ${__from:date:iso}) or epoch milliseconds (Grafana's ${__from})"),
+        ("end_date" = String, Query, description = "Range end (exclusive), after start_date: RFC 3339 or epoch milliseconds (Grafana's ${__to})"),
+        ("interval" = Option<String>, Query, pattern = "^[1-9][0-9]{0,5}(ms|s|m|h|d|w|y)$", description = "Window length: 15m, 1h, 1d, or Grafana's $__interval (500ms, 2s...); rounded up to whole minutes, at most 366d (default 1h)"),
+        ("skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Only these skills (repeatable); one value {a,b} is Grafana's glob of a and b; $__all or empty: no filter"),
+        ("var-skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Grafana's ${skill:queryparam}: only these skills, each value exact; $__all: no filter"),
+        ("queue" = Option<String>, Query, description = "Only this queue; $__all or empty: no filter"),
+        ("var-queue" = Option<String>, Query, description = "Grafana's ${queue:queryparam}, as queue"),
+        ("media_type" = Option<String>, Query, description = "Only this media type (voice, chat, ...); $__all or empty: no filter"),
+        ("var-media_type" = Option<String>, Query, description = "Grafana's ${media_type:queryparam}, as media_type"),
     ),
     responses(
         (status_code = 200, description = "Windows with data", body = AhtAnswer),
@@ -91,8 +94,8 @@ struct Skills(Arc<AppState>);
 #[endpoint(
     tags("data"),
     parameters(
-        ("start_date" = String, Query, format = DateTime, description = "Range start, RFC 3339"),
-        ("end_date" = String, Query, format = DateTime, description = "Range end (exclusive), RFC 3339; after start_date"),
+        ("start_date" = String, Query, description = "Range start: RFC 3339 or epoch milliseconds (Grafana's ${__from})"),
+        ("end_date" = String, Query, description = "Range end (exclusive), after start_date: RFC 3339 or epoch milliseconds (Grafana's ${__to})"),
     ),
     responses(
         (status_code = 200, description = "Sorted skill names", body = SkillsAnswer),

@@ -1,6 +1,8 @@
 //! Support for the cross-component tests: real peers started on loopback or run as
 //! child processes, and a stand-in for the one peer that cannot run here.
 //!
+//! - [`grafana`]: a model of Grafana's variable interpolation (formats, All, dates,
+//!   intervals), for expanding the shipped dashboards as Grafana would.
 //! - [`influxdb`]: a throwaway InfluxDB 1.x server (Debian's `influxd`), started on a
 //!   free port with its own data directory and stopped when dropped.
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
@@ -21,6 +23,7 @@
 //! command (`scripts/test`) installs every peer first.
 
 pub mod flux;
+pub mod grafana;
 pub mod influxdb;
 pub mod raw_points;
 pub mod rollup;

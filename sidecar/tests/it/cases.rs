@@ -97,6 +97,55 @@ pub(crate) fn cases() -> Vec<Case> {
             want: expected(&raw, T0_NS, six_h, 90 * MINUTE_NS, &awkward),
         },
         Case {
+            name: "Grafana's queryparam form: var-skill values are exact (a comma, quotes)",
+            query: aht_query(
+                T0_NS,
+                six_h,
+                &[
+                    ("interval", "30m"),
+                    ("var-skill", "a,b"),
+                    ("var-skill", "O'Brien \"Q\""),
+                ],
+            ),
+            want: expected(&raw, T0_NS, six_h, 30 * MINUTE_NS, &two_skills),
+        },
+        Case {
+            name: "Grafana's glob form, epoch-millisecond dates and a 500ms $__interval",
+            query: format!(
+                "/metrics/aht?{}",
+                query(&[
+                    ("start_date", &(T0_NS / 1_000_000).to_string()),
+                    ("end_date", &((T0_NS + HOUR_NS) / 1_000_000).to_string()),
+                    ("interval", "500ms"),
+                    ("skill", "{x=y,Süßwaren ☎}"),
+                ])
+            ),
+            want: expected(
+                &raw,
+                T0_NS,
+                T0_NS + HOUR_NS,
+                MINUTE_NS,
+                &Filter {
+                    skills: vec!["Süßwaren ☎", "x=y"],
+                    ..Filter::default()
+                },
+            ),
+        },
+        Case {
+            name: "Grafana's All ($__all) is no filter, for every variable",
+            query: aht_query(
+                T0_NS,
+                six_h,
+                &[
+                    ("interval", "15m"),
+                    ("var-skill", "$__all"),
+                    ("var-queue", "$__all"),
+                    ("media_type", "$__all"),
+                ],
+            ),
+            want: expected(&raw, T0_NS, six_h, 15 * MINUTE_NS, &Filter::default()),
+        },
+        Case {
             name: "1h reads the hourly bucket",
             query: aht_query(T0_NS, six_h, &[("interval", "1h")]),
             want: expected(&hourly_bucket(), T0_NS, six_h, HOUR_NS, &Filter::default()),
@@ -175,6 +224,11 @@ pub(crate) async fn check_skills(sidecar: &Running) {
     want.push(NEW_NAME);
     want.sort();
     assert_eq!(body["data"], serde_json::json!(want));
+    let rows: Vec<_> = want
+        .iter()
+        .map(|s| serde_json::json!({ "skill": s }))
+        .collect();
+    assert_eq!(body["skills"], serde_json::json!(rows));
     assert!(
         points().iter().any(|p| p.skill == IDLE_SKILL),
         "the idle skill has points"

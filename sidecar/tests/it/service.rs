@@ -30,7 +30,25 @@ async fn bad_requests_are_400_json_with_a_reason_and_never_reach_influxdb() {
             "start_date is required",
         ),
         (aht_path(&[("interval", "fortnightly")]), "interval"),
-        (aht_path(&[("interval", "1s")]), "windows"),
+        (
+            format!(
+                "/metrics/aht?{}",
+                query(&[
+                    ("start_date", "2026-01-01T00:00:00Z"),
+                    ("end_date", "2026-03-10T00:00:00Z"),
+                    ("interval", "1s")
+                ])
+            ),
+            "windows",
+        ),
+        (
+            "/metrics/aht?start_date=1773100800&end_date=1773122400000".to_string(),
+            "epoch seconds",
+        ),
+        (
+            aht_path(&[("queue", "Q 1"), ("var-queue", "Q 1")]),
+            "not both",
+        ),
         (
             format!(
                 "/metrics/aht?{}",
@@ -253,8 +271,11 @@ async fn the_openapi_document_describes_the_endpoints_and_swagger_ui_is_served()
             "end_date",
             "interval",
             "skill",
+            "var-skill",
             "queue",
-            "media_type"
+            "var-queue",
+            "media_type",
+            "var-media_type"
         ]
     );
     assert!(
