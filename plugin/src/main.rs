@@ -25,8 +25,28 @@ struct Args {
     sample_config: bool,
 }
 
+/// The long flags, which Go-style callers spell with one dash: Telegraf's own
+/// template for external plugins starts them with `-config`.
+const LONG_FLAGS: [&str; 4] = ["config", "once", "demo", "sample-config"];
+
+/// `-config x` and `-config=x` as `--config x` and `--config=x`; anything else as given.
+fn go_style_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    args.map(|arg| {
+        let Some(rest) = arg.to_str().and_then(|a| a.strip_prefix('-')) else {
+            return arg;
+        };
+        let name = rest.split('=').next().unwrap_or(rest);
+        if !rest.starts_with('-') && LONG_FLAGS.contains(&name) {
+            format!("--{rest}").into()
+        } else {
+            arg
+        }
+    })
+    .collect()
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(go_style_flags(std::env::args_os()));
     if args.sample_config {
         let _ = std::io::stdout()
             .lock()
@@ -68,4 +88,31 @@ fn main() -> ExitCode {
     // Tokio's stdin reader is a blocking thread that would hold the runtime open.
     runtime.shutdown_background();
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Vec<String> {
+        go_style_flags(args.iter().map(|a| (*a).into()))
+            .into_iter()
+            .map(|a| a.into_string().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn one_dash_long_flags_are_read_as_two() {
+        assert_eq!(
+            parse(&["genesys-aht", "-config", "/etc/p.toml", "-once"]),
+            ["genesys-aht", "--config", "/etc/p.toml", "--once"]
+        );
+        assert_eq!(parse(&["x", "-config=/p.toml"]), ["x", "--config=/p.toml"]);
+        assert_eq!(parse(&["x", "-sample-config"]), ["x", "--sample-config"]);
+        // Values and unknown flags are left for clap to read or refuse.
+        assert_eq!(
+            parse(&["x", "--config", "-once.toml", "-h", "-configure"]),
+            ["x", "--config", "-once.toml", "-h", "-configure"]
+        );
+    }
 }

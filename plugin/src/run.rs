@@ -93,8 +93,9 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
     run_loop(&mut poller, &mut triggers).await
 }
 
-/// `--demo`: the simulated org in-process, polled every two seconds until stdin
-/// closes or Ctrl-C.
+/// `--demo`: the simulated org in-process: one collection printed at once, whatever
+/// stdin is (a container started without `-i` has it closed), then one every two
+/// seconds until stdin closes or Ctrl-C.
 pub async fn demo() -> Result<(), RunError> {
     let sim = genesys_sim::Sim::start(genesys_sim::SimConfig::default())
         .await
@@ -111,6 +112,7 @@ pub async fn demo() -> Result<(), RunError> {
         "demo: simulated Genesys Cloud at {}; close stdin or press Ctrl-C to stop",
         sim.base_url()
     );
+    once(settings.clone()).await?;
     serve(settings).await
 }
 

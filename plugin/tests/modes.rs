@@ -110,6 +110,25 @@ async fn demo_streams_lines_and_exits_when_stdin_closes() {
     exits_zero(child).await;
 }
 
+#[tokio::test]
+async fn demo_with_stdin_closed_still_shows_a_collection() {
+    let output = run(&["--demo"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!parse(&output.stdout).is_empty(), "{stderr}");
+}
+
+#[tokio::test]
+async fn telegrafs_one_dash_config_flag_is_accepted() {
+    let sim = sim(SimConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let output = run(&["-config", config.to_str().unwrap(), "-once"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!parse(&output.stdout).is_empty(), "{stderr}");
+}
+
 /// Sends `signal` (`INT`, `TERM`) with the system's `kill`.
 fn send(child: &Child, signal: &str) {
     let pid = child.id().unwrap().to_string();
