@@ -16,7 +16,7 @@ use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::flux::Severity;
 use genesys_aht_tests::grafana::{self, DefaultFormat, Scope, Variable};
 use genesys_aht_tests::influxdb::InfluxDb;
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Value};
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal as ExecdSignal, Value};
 use genesys_aht_tests::{flux, workspace};
 use genesys_sim::{Clock, Sim, SimConfig, TruthQuery};
 use serde_json::Value as Json;
@@ -309,6 +309,8 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];
     execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];
+    // The plugin's own default; Telegraf's (and the stand-in's) is "none".
+    execd.signal = ExecdSignal::Stdin;
     let telegraf = Execd::start(execd).await.unwrap();
     telegraf.gather().await.unwrap();
     assert!(
