@@ -76,6 +76,20 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
 
 /// The execd loop with the settings' trigger.
 pub async fn serve(settings: Settings) -> Result<(), RunError> {
+    loop_with(settings, Start::AwaitTrigger).await
+}
+
+/// How the loop begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// Wait for the first trigger (execd).
+    AwaitTrigger,
+    /// Poll at once, then wait (the demo, which must show a collection even when
+    /// stdin is already closed).
+    PollFirst,
+}
+
+async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
     // First of all: a trigger signal arriving before its handler would kill the plugin.
     let mut triggers = Triggers::new(settings.signal, settings.interval)
         .map_err(|e| RunError::Signal(settings.signal.name(), e))?;
@@ -90,7 +104,7 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
         ),
         signal => crate::info!("logged in; collecting on each {}", signal.name()),
     }
-    run_loop(&mut poller, &mut triggers).await
+    run_loop(&mut poller, &mut triggers, start).await
 }
 
 /// `--demo`: the simulated org in-process: one collection printed at once, whatever
@@ -112,16 +126,20 @@ pub async fn demo() -> Result<(), RunError> {
         "demo: simulated Genesys Cloud at {}; close stdin or press Ctrl-C to stop",
         sim.base_url()
     );
-    once(settings.clone()).await?;
-    serve(settings).await
+    loop_with(settings, Start::PollFirst).await
 }
 
-async fn run_loop(poller: &mut Poller, triggers: &mut Triggers) -> Result<(), RunError> {
+async fn run_loop(
+    poller: &mut Poller,
+    triggers: &mut Triggers,
+    start: Start,
+) -> Result<(), RunError> {
     let settings = poller.collector().settings().clone();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     // Stdin lines that arrived during the last poll: one more poll, not one per line.
-    let mut merged = 0_u32;
+    // The first poll of `Start::PollFirst` goes ahead as if a trigger had merged.
+    let mut merged = u32::from(start == Start::PollFirst);
     loop {
         if merged == 0 {
             let stop = tokio::select! {
