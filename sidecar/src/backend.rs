@@ -285,22 +285,23 @@ impl Backend {
 
     async fn rows(&self, query: &Query) -> Result<(Vec<Row>, Duration), UpstreamError> {
         let started = Instant::now();
-        if let Query::Sql(plan) = query {
-            let rows = self.sql_rows(plan).await?;
-            return Ok((rows, started.elapsed()));
-        }
-        let body = self.send(query).await?;
         let rows = match query {
-            Query::InfluxQl(_) => influxql::decode(&body).map_err(|e| match e {
-                influxql::DecodeError::Statement(m) => UpstreamError::Query(shorten(&m)),
-                other => UpstreamError::Decode(shorten(&other.to_string())),
-            }),
-            Query::Flux(_) => flux::decode(&body).map_err(|e| match e {
-                crate::csv::CsvError::QueryFailed(m) => UpstreamError::Query(shorten(&m)),
-                other => UpstreamError::Decode(shorten(&other.to_string())),
-            }),
-            Query::Sql(_) => Ok(Vec::new()),
-        }?;
+            Query::InfluxQl(statement) => {
+                let body = self.send(self.influxql_request(statement)).await?;
+                influxql::decode(&body).map_err(|e| match e {
+                    influxql::DecodeError::Statement(m) => UpstreamError::Query(shorten(&m)),
+                    other => UpstreamError::Decode(shorten(&other.to_string())),
+                })?
+            }
+            Query::Flux(text) => {
+                let body = self.send(self.flux_request(text)).await?;
+                flux::decode(&body).map_err(|e| match e {
+                    crate::csv::CsvError::QueryFailed(m) => UpstreamError::Query(shorten(&m)),
+                    other => UpstreamError::Decode(shorten(&other.to_string())),
+                })?
+            }
+            Query::Sql(query) => self.sql_rows(query).await?,
+        };
         Ok((rows, started.elapsed()))
     }
 
@@ -332,49 +333,42 @@ impl Backend {
                 "params": statement.params,
                 "format": "json",
             }));
-        let response = self
-            .with_token(request)
-            .send()
-            .await
-            .map_err(|e| self.transport(e))?;
-        let body = check_status(response)
-            .await?
-            .text()
-            .await
-            .map_err(|e| self.transport(e))?;
+        let body = self.send(request).await?;
         sql::decode(&body).map_err(|e| UpstreamError::Decode(shorten(&e.to_string())))
     }
 
-    async fn send(&self, query: &Query) -> Result<String, UpstreamError> {
-        let request = match query {
-            // POST keeps the statement out of URLs and logs; SELECT is allowed over POST.
-            Query::InfluxQl(s) => self.http.post(format!("{}/query", self.url)).form(&[
-                ("db", s.db.as_str()),
-                ("q", s.q.as_str()),
-                (
-                    "params",
-                    &serde_json::Value::Object(s.params.clone()).to_string(),
-                ),
-                ("epoch", "ns"),
-            ]),
-            // Never sent here: see `sql_rows`.
-            Query::Sql(_) => return Ok("[]".into()),
-            Query::Flux(text) => self
-                .http
-                .post(format!("{}/api/v2/query", self.url))
-                .query(&[(org_parameter(&self.org), self.org.as_str())])
-                .json(&json!({
-                    "query": text,
-                    "type": "flux",
-                    "dialect": {
-                        "header": true,
-                        "delimiter": ",",
-                        "annotations": ["group", "datatype", "default"],
-                        "commentPrefix": "#",
-                        "dateTimeFormat": "RFC3339",
-                    },
-                })),
-        };
+    fn influxql_request(&self, s: &influxql::Statement) -> reqwest::RequestBuilder {
+        // POST keeps the statement out of URLs and logs; SELECT is allowed over POST.
+        self.http.post(format!("{}/query", self.url)).form(&[
+            ("db", s.db.as_str()),
+            ("q", s.q.as_str()),
+            (
+                "params",
+                &serde_json::Value::Object(s.params.clone()).to_string(),
+            ),
+            ("epoch", "ns"),
+        ])
+    }
+
+    fn flux_request(&self, text: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/api/v2/query", self.url))
+            .query(&[(org_parameter(&self.org), self.org.as_str())])
+            .json(&json!({
+                "query": text,
+                "type": "flux",
+                "dialect": {
+                    "header": true,
+                    "delimiter": ",",
+                    "annotations": ["group", "datatype", "default"],
+                    "commentPrefix": "#",
+                    "dateTimeFormat": "RFC3339",
+                },
+            }))
+    }
+
+    /// Sends a request with the token; the body of a success, else the error.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, UpstreamError> {
         let response = self
             .with_token(request)
             .send()
