@@ -19,7 +19,7 @@ pub fn fields() -> (String, String) {
     (sum_ms_field(HANDLE_METRIC), count_field(HANDLE_METRIC))
 }
 
-/// A row as either backend reads it.
+/// A row as every backend reads it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     /// Window start, nanoseconds.
