@@ -19,7 +19,18 @@ use crate::support::*;
 struct StandIn {
     _child: tokio::process::Child,
     url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl StandIn {
+    /// Every request body the stand-in received.
+    fn requests(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.path().join("requests.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
 }
 
 /// A point as the stand-in reads it.
@@ -64,6 +75,7 @@ async fn stand_in() -> StandIn {
     let mut child = tokio::process::Command::new(python)
         .arg(script)
         .arg(&data)
+        .arg(dir.path().join("requests.jsonl"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -81,7 +93,7 @@ async fn stand_in() -> StandIn {
     StandIn {
         _child: child,
         url: first.trim().to_owned(),
-        _dir: dir,
+        dir,
     }
 }
 
@@ -108,6 +120,24 @@ async fn hostile_values_never_give_other_data_or_a_5xx() {
     let sidecar = sql_sidecar(&standin).await;
     check_hostile(&sidecar).await;
     sidecar.stop().await;
+    // The values reached InfluxDB as bound parameters, never as SQL text.
+    let requests = standin.requests();
+    let bound: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r["params"].as_object())
+        .flat_map(|params| params.values().filter_map(Value::as_str))
+        .collect();
+    for value in [
+        "' OR '1'='1",
+        "Tech Support' OR skill =~ /.*/ --",
+        "${skill}",
+    ] {
+        assert!(bound.contains(&value), "{value:?} was not bound");
+        for request in &requests {
+            let q = request["q"].as_str().unwrap();
+            assert!(!q.contains(value), "{value:?} in {q}");
+        }
+    }
 }
 
 #[tokio::test]

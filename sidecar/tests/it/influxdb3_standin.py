@@ -13,7 +13,8 @@ out (InfluxDB 3 writes rows with Arrow's JSON writer). Errors are JSON
 {"error": ...}: 400 for a query DataFusion refuses, 404 for an unknown database.
 `information_schema` is on, as on InfluxDB 3.
 
-Prints its base URL as the first stdout line.
+Appends every request body, one JSON line each, to the file argv[2], so tests can
+read what was sent. Prints its base URL as the first stdout line.
 """
 
 import json
@@ -57,6 +58,7 @@ def contexts(path):
 
 class Handler(BaseHTTPRequestHandler):
     databases = {}
+    log_path = None
 
     def log_message(self, *args):
         pass
@@ -73,8 +75,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/api/v3/query_sql":
             return self.answer(404, {"error": "not found"})
         length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        with open(self.log_path, "ab") as log:
+            log.write(body.replace(b"\n", b" ") + b"\n")
         try:
-            request = json.loads(self.rfile.read(length))
+            request = json.loads(body)
             db, q = request["db"], request["q"]
             params = request.get("params") or {}
             if request.get("format", "json") != "json":
@@ -93,6 +98,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     Handler.databases = contexts(sys.argv[1])
+    Handler.log_path = sys.argv[2]
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
