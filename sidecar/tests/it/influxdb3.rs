@@ -166,3 +166,16 @@ async fn a_database_that_does_not_exist_is_a_502_with_its_reason() {
     );
     sidecar.stop().await;
 }
+
+#[tokio::test]
+async fn readiness_follows_the_server() {
+    let standin = stand_in().await;
+    let sidecar = sql_sidecar(&standin).await;
+    let (status, body) = get(&sidecar, "/readyz").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+    drop(standin);
+    let (status, body) = get(&sidecar, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "upstream_unavailable");
+    sidecar.stop().await;
+}

@@ -11,6 +11,7 @@ The request is the documented JSON object {"db", "q", "params", "format"}; the
 answer with "format": "json" is one JSON array of row objects, a null column left
 out (InfluxDB 3 writes rows with Arrow's JSON writer). Errors are JSON
 {"error": ...}: 400 for a query DataFusion refuses, 404 for an unknown database.
+`GET /ping` answers 200, as InfluxDB 3 does.
 `information_schema` is on, as on InfluxDB 3.
 
 Appends every request body, one JSON line each, to the file argv[2], so tests can
@@ -70,6 +71,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def do_GET(self):
+        # InfluxDB 3 answers /ping with 200 and its version.
+        if self.path == "/ping":
+            return self.answer(200, {"version": "stand-in", "revision": "none"})
+        self.answer(404, {"error": "not found"})
 
     def do_POST(self):
         if self.path != "/api/v3/query_sql":
