@@ -1,4 +1,4 @@
-//! What both backends produce (sums per window and group) and the JSON the sidecar answers.
+//! What every backend produces (sums per window and group) and the JSON the sidecar answers.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,7 +1,7 @@
 //! The InfluxDB the sidecar reads: which bucket answers a request, the query for
 //! it in the configured language, and the HTTP call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,14 +12,14 @@ use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
 use crate::config::{BackendKind, InfluxConfig, Secret};
 use crate::identity::{self, Identity, NameIndex};
 use crate::request::{AhtRequest, Range, SkillsRequest};
-use crate::{flux, influxql};
+use crate::{flux, influxql, sql};
 
 /// `handle_sum_ms` and `handle_count`, as the contract spells them.
 pub fn fields() -> (String, String) {
     (sum_ms_field(HANDLE_METRIC), count_field(HANDLE_METRIC))
 }
 
-/// A row as either backend reads it.
+/// A row as every backend reads it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     /// Window start, nanoseconds.
@@ -66,6 +66,8 @@ pub enum Query {
     InfluxQl(influxql::Statement),
     /// Flux over `/api/v2/query`.
     Flux(String),
+    /// SQL over `/api/v3/query_sql`, built once the table's columns are known.
+    Sql(sql::Query),
 }
 
 /// The configured InfluxDB and one HTTP client for it.
@@ -83,6 +85,8 @@ pub struct Backend {
     http: reqwest::Client,
     /// Name indexes by the whole days they cover (see [`Backend::names`]).
     names: moka::future::Cache<(i64, i64), Arc<NameIndex>>,
+    /// SQL only: the measurement's columns by database, kept as long as names.
+    columns: moka::future::Cache<String, Arc<BTreeSet<String>>>,
 }
 
 /// How long a name index is used before it is read again: a rename in Genesys
@@ -117,6 +121,10 @@ impl Backend {
                 .time_to_live(NAMES_TTL)
                 .max_capacity(64)
                 .build(),
+            columns: moka::future::Cache::builder()
+                .time_to_live(NAMES_TTL)
+                .max_capacity(8)
+                .build(),
         })
     }
 
@@ -138,6 +146,15 @@ impl Backend {
         match self.kind {
             BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, &conditions, bucket, m)),
             BackendKind::Flux => Query::Flux(flux::aht(req, &conditions, bucket, m)),
+            BackendKind::Sql => Query::Sql(sql::Query {
+                db: bucket.into(),
+                table: m.clone(),
+                plan: sql::Plan::Aht {
+                    range: req.range,
+                    interval_s: req.interval_s,
+                    conditions,
+                },
+            }),
         }
     }
 
@@ -148,6 +165,11 @@ impl Backend {
                 Query::InfluxQl(influxql::skills(req, &self.bucket, &self.measurement))
             }
             BackendKind::Flux => Query::Flux(flux::skills(req, &self.bucket, &self.measurement)),
+            BackendKind::Sql => Query::Sql(sql::Query {
+                db: self.bucket.clone(),
+                table: self.measurement.clone(),
+                plan: sql::Plan::Skills { range: req.range },
+            }),
         }
     }
 
@@ -178,6 +200,11 @@ impl Backend {
                     BackendKind::Flux => {
                         Query::Flux(flux::names(days, &self.bucket, &self.measurement))
                     }
+                    BackendKind::Sql => Query::Sql(sql::Query {
+                        db: self.bucket.clone(),
+                        table: self.measurement.clone(),
+                        plan: sql::Plan::Names { range: days },
+                    }),
                 };
                 let (rows, upstream) = self.rows(&query).await?;
                 took = upstream;
@@ -258,48 +285,90 @@ impl Backend {
 
     async fn rows(&self, query: &Query) -> Result<(Vec<Row>, Duration), UpstreamError> {
         let started = Instant::now();
-        let body = self.send(query).await?;
         let rows = match query {
-            Query::InfluxQl(_) => influxql::decode(&body).map_err(|e| match e {
-                influxql::DecodeError::Statement(m) => UpstreamError::Query(shorten(&m)),
-                other => UpstreamError::Decode(shorten(&other.to_string())),
-            }),
-            Query::Flux(_) => flux::decode(&body).map_err(|e| match e {
-                crate::csv::CsvError::QueryFailed(m) => UpstreamError::Query(shorten(&m)),
-                other => UpstreamError::Decode(shorten(&other.to_string())),
-            }),
-        }?;
+            Query::InfluxQl(statement) => {
+                let body = self.send(self.influxql_request(statement)).await?;
+                influxql::decode(&body).map_err(|e| match e {
+                    influxql::DecodeError::Statement(m) => UpstreamError::Query(shorten(&m)),
+                    other => UpstreamError::Decode(shorten(&other.to_string())),
+                })?
+            }
+            Query::Flux(text) => {
+                let body = self.send(self.flux_request(text)).await?;
+                flux::decode(&body).map_err(|e| match e {
+                    crate::csv::CsvError::QueryFailed(m) => UpstreamError::Query(shorten(&m)),
+                    other => UpstreamError::Decode(shorten(&other.to_string())),
+                })?
+            }
+            Query::Sql(query) => self.sql_rows(query).await?,
+        };
         Ok((rows, started.elapsed()))
     }
 
-    async fn send(&self, query: &Query) -> Result<String, UpstreamError> {
-        let request = match query {
-            // POST keeps the statement out of URLs and logs; SELECT is allowed over POST.
-            Query::InfluxQl(s) => self.http.post(format!("{}/query", self.url)).form(&[
-                ("db", s.db.as_str()),
-                ("q", s.q.as_str()),
-                (
-                    "params",
-                    &serde_json::Value::Object(s.params.clone()).to_string(),
-                ),
-                ("epoch", "ns"),
-            ]),
-            Query::Flux(text) => self
-                .http
-                .post(format!("{}/api/v2/query", self.url))
-                .query(&[(org_parameter(&self.org), self.org.as_str())])
-                .json(&json!({
-                    "query": text,
-                    "type": "flux",
-                    "dialect": {
-                        "header": true,
-                        "delimiter": ",",
-                        "annotations": ["group", "datatype", "default"],
-                        "commentPrefix": "#",
-                        "dateTimeFormat": "RFC3339",
-                    },
-                })),
-        };
+    /// SQL: the table's columns (cached), then the statement built for them; a table
+    /// that does not exist has no rows, as a measurement without points on 1.x.
+    async fn sql_rows(&self, query: &sql::Query) -> Result<Vec<Row>, UpstreamError> {
+        let columns = self
+            .columns
+            .try_get_with(query.db.clone(), async {
+                let statement = sql::columns(&query.db, &query.table);
+                let rows = self.sql_statement(&statement).await?;
+                Ok(Arc::new(sql::column_names(&rows)))
+            })
+            .await
+            .map_err(|e: Arc<UpstreamError>| (*e).clone())?;
+        match query.render(&columns) {
+            Some(statement) => self.sql_statement(&statement).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn sql_statement(&self, statement: &sql::Statement) -> Result<Vec<Row>, UpstreamError> {
+        let request = self
+            .http
+            .post(format!("{}/api/v3/query_sql", self.url))
+            .json(&json!({
+                "db": statement.db,
+                "q": statement.q,
+                "params": statement.params,
+                "format": "json",
+            }));
+        let body = self.send(request).await?;
+        sql::decode(&body).map_err(|e| UpstreamError::Decode(shorten(&e.to_string())))
+    }
+
+    fn influxql_request(&self, s: &influxql::Statement) -> reqwest::RequestBuilder {
+        // POST keeps the statement out of URLs and logs; SELECT is allowed over POST.
+        self.http.post(format!("{}/query", self.url)).form(&[
+            ("db", s.db.as_str()),
+            ("q", s.q.as_str()),
+            (
+                "params",
+                &serde_json::Value::Object(s.params.clone()).to_string(),
+            ),
+            ("epoch", "ns"),
+        ])
+    }
+
+    fn flux_request(&self, text: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/api/v2/query", self.url))
+            .query(&[(org_parameter(&self.org), self.org.as_str())])
+            .json(&json!({
+                "query": text,
+                "type": "flux",
+                "dialect": {
+                    "header": true,
+                    "delimiter": ",",
+                    "annotations": ["group", "datatype", "default"],
+                    "commentPrefix": "#",
+                    "dateTimeFormat": "RFC3339",
+                },
+            }))
+    }
+
+    /// Sends a request with the token; the body of a success, else the error.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<String, UpstreamError> {
         let response = self
             .with_token(request)
             .send()
@@ -310,8 +379,13 @@ impl Backend {
     }
 
     fn with_token(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        // InfluxDB 3 documents `Bearer`; 1.x and 2.x take `Token`.
+        let scheme = match self.kind {
+            BackendKind::Sql => "Bearer",
+            _ => "Token",
+        };
         match &self.token {
-            Some(token) => request.header("Authorization", format!("Token {}", token.expose())),
+            Some(token) => request.header("Authorization", format!("{scheme} {}", token.expose())),
             None => request,
         }
     }

@@ -63,33 +63,40 @@ pub struct Config {
 pub enum BackendKind {
     /// Flux over `POST /api/v2/query` (InfluxDB 2.x, Cloud).
     Flux,
-    /// InfluxQL over `/query` (InfluxDB 1.8+, 2.x through DBRP, 3.x).
+    /// InfluxQL over `/query` (InfluxDB 1.x, 2.x through DBRP). Not for InfluxDB 3,
+    /// whose `/query` ignores the bound `params`.
     Influxql,
+    /// SQL over `POST /api/v3/query_sql` with bound `params` (InfluxDB 3 Core and
+    /// Enterprise); `bucket`, `bucket_1h`, `bucket_1d` are databases.
+    Sql,
 }
 
 /// `[influx]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InfluxConfig {
-    /// `flux` or `influxql`.
+    /// `flux`, `influxql` or `sql`.
     pub backend: BackendKind,
     /// Base URL, e.g. `http://127.0.0.1:8086`.
     #[serde(deserialize_with = "env_string")]
     pub url: String,
-    /// Sent as `Authorization: Token <token>`; optional for an InfluxDB 1.x without auth.
+    /// Sent as `Authorization: Token <token>` (`Bearer <token>` with `sql`, as
+    /// InfluxDB 3 documents); optional for an InfluxDB 1.x without auth.
     #[serde(default)]
     pub token: Option<Secret>,
     /// Organisation name or ID (Flux only, required there). Exactly 16 hex digits is
     /// an ID to InfluxDB, sent as `orgID`.
     #[serde(default, deserialize_with = "env_opt_string")]
     pub org: Option<String>,
-    /// The raw bucket (InfluxQL: the database).
+    /// The raw bucket (InfluxQL and SQL: the database).
     #[serde(deserialize_with = "env_string")]
     pub bucket: String,
-    /// Hourly roll-up written by the Flux tasks; answers intervals that are whole hours.
+    /// Hourly roll-up (Flux tasks, continuous queries or the InfluxDB 3 plugin);
+    /// answers intervals that are whole hours.
     #[serde(default, deserialize_with = "env_opt_string")]
     pub bucket_1h: Option<String>,
-    /// Daily roll-up written by the Flux tasks; answers intervals that are whole days.
+    /// Daily roll-up (Flux tasks, continuous queries or the InfluxDB 3 plugin);
+    /// answers intervals that are whole days.
     #[serde(default, deserialize_with = "env_opt_string")]
     pub bucket_1d: Option<String>,
     /// The measurement the plugin writes.
@@ -313,7 +320,7 @@ bucket = "genesys"
 
     #[test]
     fn an_empty_org_is_refused_naming_the_key() {
-        for backend in ["flux", "influxql"] {
+        for backend in ["flux", "influxql", "sql"] {
             for org in ["", "  "] {
                 let text = format!("{}org = \"{org}\"\n", MINIMAL.replace("influxql", backend));
                 let err = Config::parse(&text).unwrap_err().to_string();

@@ -9,6 +9,7 @@
 //! - [`backend`]: bucket choice, the query for the configured language, the HTTP call,
 //!   and upstream failures.
 //! - [`influxql`]: InfluxQL statements with bound parameters and the `/query` JSON.
+//! - [`sql`]: SQL for InfluxDB 3's `/api/v3/query_sql`, bound parameters, its JSON rows.
 //! - [`flux`]: Flux scripts with escaped literals, and their rows.
 //! - [`csv`]: InfluxDB 2.x annotated CSV, including errors sent mid-stream.
 //! - [`identity`]: IDs are a series, names its changing label: the name index, ID
@@ -33,6 +34,7 @@ pub mod metrics;
 pub mod request;
 pub mod routes;
 pub mod server;
+pub mod sql;
 pub mod state;
 
 pub use config::Config;

@@ -1,6 +1,9 @@
 //! Integration tests of the sidecar over real sockets.
 //!
 //! - `influxql`: against the real InfluxDB 1.6;
+//! - `influxdb3`: the SQL backend against a stand-in for InfluxDB 3's
+//!   `/api/v3/query_sql` that executes its SQL with Apache DataFusion (no 3.x runs
+//!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
@@ -11,6 +14,7 @@
 
 mod cases;
 mod flux;
+mod influxdb3;
 mod influxql;
 mod service;
 mod standin;

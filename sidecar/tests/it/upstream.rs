@@ -148,16 +148,28 @@ async fn upstream_statuses_map_to_what_a_client_can_act_on() {
             "Too Many Requests",
         ),
     ];
-    let sidecar = sidecar(&format!(
-        "[influx]\nbackend = \"flux\"\nurl = \"{url}\"\norg = \"o\"\nbucket = \"b\"\n"
-    ))
-    .await;
+    // Flux (2.x) and SQL (InfluxDB 3, whose errors are `{"error": ...}` too).
+    for backend in ["flux", "sql"] {
+        let sidecar = sidecar(&format!(
+            "[influx]\nbackend = \"{backend}\"\nurl = \"{url}\"\norg = \"o\"\nbucket = \"b\"\n"
+        ))
+        .await;
+        check_statuses(&sidecar, &canned, &cases).await;
+        sidecar.stop().await;
+    }
+}
+
+async fn check_statuses(
+    sidecar: &genesys_aht_sidecar::Running,
+    canned: &Mutex<Canned>,
+    cases: &[(Canned, u16, &str, Option<&str>, &str)],
+) {
     let (s, e) = (rfc3339(T0_NS), rfc3339(T0_NS + HOUR_NS));
     let range = query(&[("start_date", &s), ("end_date", &e)]);
-    for (answer, status, code, retry_after, reason) in cases {
+    for &(answer, status, code, retry_after, reason) in cases {
         *canned.lock().unwrap() = answer;
         for path in [format!("/metrics/aht?{range}"), format!("/skills?{range}")] {
-            let (got, got_retry, body) = call(&sidecar, &path).await;
+            let (got, got_retry, body) = call(sidecar, &path).await;
             let what = format!("{answer:?} on {path}: {body}");
             assert_eq!(
                 (got, body["error"].as_str()),
@@ -173,5 +185,4 @@ async fn upstream_statuses_map_to_what_a_client_can_act_on() {
             );
         }
     }
-    sidecar.stop().await;
 }
