@@ -12,13 +12,13 @@ pub const NOW_FILE_VAR: &str = "GENESYS_AHT_NOW_FILE";
 
 /// The current instant.
 #[cfg(not(feature = "test-clock"))]
-pub fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::now()
 }
 
 /// The current instant: the one in the file [`NOW_FILE_VAR`] names, when it is set.
 #[cfg(feature = "test-clock")]
-pub fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let Some(path) = std::env::var_os(NOW_FILE_VAR) else {
         return Timestamp::now();
     };
