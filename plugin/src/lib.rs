@@ -4,6 +4,12 @@
 //!
 //! # Module map
 //!
+//! Public is what the binary, the integration tests and the `details_bench` example
+//! use: [`config`], [`secret`], [`genesys`] (its error, the aggregates query and
+//! [`genesys::aggregates::Window`]), [`details`] (the fold the example measures),
+//! [`collect`], [`state`], [`run`] and [`log`] (its macros are exported). The rest is
+//! the crate's own (`pub(crate)`), so the compiler reports what nothing calls.
+//!
 //! - [`config`]: the TOML file as serde structs, `${VAR}` expansion, regions, and the
 //!   one validation step into [`config::Settings`].
 //! - [`secret`]: the client secret's type, redacted in every `Debug` and `Display`.
@@ -27,19 +33,23 @@
 //! - [`clock`]: "now", from the system or, in tests, from a file.
 //! - [`log`]: `E! `/`W! `/`I! `/`D! ` lines on stderr.
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod collect;
 pub mod config;
 pub mod details;
 pub mod genesys;
 pub mod log;
-pub mod names;
-pub mod output;
-pub mod pins;
-pub mod points;
-pub mod poll;
+pub(crate) mod names;
+pub(crate) mod output;
+pub(crate) mod pins;
+pub(crate) mod points;
+pub(crate) mod poll;
 pub mod run;
 pub mod secret;
 pub mod state;
-pub mod stats;
-pub mod trigger;
+pub(crate) mod stats;
+pub(crate) mod trigger;
+
+/// The environment variable naming the file the `test-clock` build reads "now" from.
+#[cfg(feature = "test-clock")]
+pub use clock::NOW_FILE_VAR;

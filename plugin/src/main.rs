@@ -17,7 +17,8 @@ struct Args {
     /// Collect the last `lookback` window once, print it and exit.
     #[arg(long, requires = "config")]
     once: bool,
-    /// Run against a built-in simulated Genesys Cloud (no credentials needed).
+    /// Run against a built-in simulated Genesys Cloud (no credentials needed); only in
+    /// builds with the `demo` feature (`cargo run -p genesys-aht --features demo -- --demo`).
     #[arg(long, conflicts_with_all = ["config", "once"])]
     demo: bool,
     /// Print the documented sample configuration and exit.

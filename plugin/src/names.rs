@@ -23,14 +23,14 @@ const LISTING_TTL: Duration = Duration::from_secs(3600);
 
 /// The names of one kind: resolved IDs, and IDs known to be unresolvable.
 #[derive(Debug, Default, Clone)]
-pub struct NameMap {
+pub(crate) struct NameMap {
     by_id: HashMap<String, String>,
     unresolvable: HashSet<String>,
 }
 
 impl NameMap {
     /// The name of `id`, if known.
-    pub fn get(&self, id: &str) -> Option<&str> {
+    pub(crate) fn get(&self, id: &str) -> Option<&str> {
         self.by_id.get(id).map(String::as_str)
     }
 
@@ -50,7 +50,7 @@ impl NameMap {
 
 /// The cache of skill and queue names.
 #[derive(Debug, Clone)]
-pub struct Names {
+pub(crate) struct Names {
     cache: Cache<Kind, Arc<NameMap>>,
 }
 
@@ -68,7 +68,7 @@ impl Default for Names {
 impl Names {
     /// Names for `ids` of `kind`; IDs Genesys does not know (deleted, unknown) are
     /// absent from the map. A listing that fails after its retries is an error.
-    pub async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         client: &Client,
         kind: Kind,

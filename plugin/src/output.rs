@@ -18,7 +18,7 @@ pub enum OutputError {
 
 /// Encodes `points` and writes them as one batch; returns the number of lines.
 /// A point that cannot be encoded (no field, not finite) is skipped with a warning.
-pub fn write_batch(out: &mut impl Write, points: &[Point]) -> Result<usize, OutputError> {
+pub(crate) fn write_batch(out: &mut impl Write, points: &[Point]) -> Result<usize, OutputError> {
     let (bytes, lines) = match encode_batch(points) {
         Ok(bytes) => (bytes, points.len()),
         Err(_) => encode_each(points),
@@ -43,12 +43,12 @@ fn encode_each(points: &[Point]) -> (Vec<u8>, usize) {
 }
 
 /// Writes a batch to the process's stdout.
-pub fn write_stdout(points: &[Point]) -> Result<usize, OutputError> {
+pub(crate) fn write_stdout(points: &[Point]) -> Result<usize, OutputError> {
     write_batch(&mut io::stdout().lock(), points)
 }
 
 /// Writes already encoded whole lines to the process's stdout, flushed.
-pub fn write_bytes(bytes: &[u8]) -> Result<(), OutputError> {
+pub(crate) fn write_bytes(bytes: &[u8]) -> Result<(), OutputError> {
     write_all(&mut io::stdout().lock(), bytes)
 }
 

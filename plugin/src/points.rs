@@ -21,13 +21,13 @@ use crate::genesys::aggregates::Row;
 use crate::names::NameMap;
 
 /// Tag value of a dimension a group lacks.
-pub const NONE: &str = "(none)";
+pub(crate) const NONE: &str = "(none)";
 /// Between the names of a flattened multi-skill group.
-pub const NAME_SEPARATOR: &str = " | ";
+pub(crate) const NAME_SEPARATOR: &str = " | ";
 
 /// The names known for this poll.
 #[derive(Debug, Default)]
-pub struct NameBook<'a> {
+pub(crate) struct NameBook<'a> {
     /// Skill names.
     pub skills: Option<&'a NameMap>,
     /// Queue names.
@@ -35,7 +35,7 @@ pub struct NameBook<'a> {
 }
 
 /// Every ID of `dimension` in `rows` (joined sets split).
-pub fn ids_of(rows: &[Row], dimension: Dimension) -> BTreeSet<String> {
+pub(crate) fn ids_of(rows: &[Row], dimension: Dimension) -> BTreeSet<String> {
     rows.iter()
         .filter_map(|row| row.group.get(dimension.genesys_name()))
         .flat_map(|value| value.split(','))
@@ -45,7 +45,7 @@ pub fn ids_of(rows: &[Row], dimension: Dimension) -> BTreeSet<String> {
 }
 
 /// The points of `rows`, in row order.
-pub fn build(
+pub(crate) fn build(
     rows: &[Row],
     group_by: &[Dimension],
     metrics: &[String],

@@ -28,14 +28,14 @@ use crate::state::{self, State};
 
 /// Backfill chunks read per poll, after the regular window: a long gap is caught up
 /// over several polls, so that the regular one is never held up for long.
-pub const BACKFILL_CHUNKS_PER_POLL: usize = 4;
+pub(crate) const BACKFILL_CHUNKS_PER_POLL: usize = 4;
 
 /// Where a poll's batches go (stdout in the binary); returns the lines written.
-pub type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
+pub(crate) type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
 
 /// Polls with a collector and keeps the watermark.
 #[derive(Debug)]
-pub struct Poller {
+pub(crate) struct Poller {
     collector: Collector,
     state_file: Option<PathBuf>,
     watermark: Option<Timestamp>,
@@ -49,7 +49,7 @@ impl Poller {
     /// of the window a poll at `now` reads becomes the watermark, saved at once: the
     /// plugin's history starts when it was first started, even if it crashes before
     /// its first poll completes.
-    pub fn new(collector: Collector, now: Timestamp) -> Poller {
+    pub(crate) fn new(collector: Collector, now: Timestamp) -> Poller {
         let state_file = collector.settings().state_file.clone();
         let saved = state_file
             .as_deref()
@@ -82,18 +82,13 @@ impl Poller {
     }
 
     /// The collector.
-    pub fn collector(&self) -> &Collector {
+    pub(crate) fn collector(&self) -> &Collector {
         &self.collector
-    }
-
-    /// The watermark: every closed bucket ending at or before it has been written.
-    pub fn watermark(&self) -> Option<Timestamp> {
-        self.watermark
     }
 
     /// Saves the watermark: everything written so far is taken as read. The loop calls
     /// this when a trigger arrives, never during a stop; `--once` after its output.
-    pub fn confirm(&mut self) {
+    pub(crate) fn confirm(&mut self) {
         let Some(to) = self.watermark.filter(|w| self.saved != Some(*w)) else {
             return;
         };
@@ -103,7 +98,11 @@ impl Poller {
     }
 
     /// One poll at `now`, writing each window's points to `sink`.
-    pub async fn poll(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), RunError> {
+    pub(crate) async fn poll(
+        &mut self,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) -> Result<(), RunError> {
         let regular = self.collector.regular_window(now);
         let closed_end = self.closed_end(now);
         // A restart reads again from the saved watermark: pins must cover it.
@@ -207,7 +206,7 @@ fn span(bucket: Duration, buckets: u32) -> SignedDuration {
 }
 
 /// `[start, end)` cut into windows of at most `chunk`, oldest first.
-pub fn plan_chunks(start: Timestamp, end: Timestamp, chunk: SignedDuration) -> Vec<Window> {
+pub(crate) fn plan_chunks(start: Timestamp, end: Timestamp, chunk: SignedDuration) -> Vec<Window> {
     let mut chunks = Vec::new();
     let mut from = start;
     while from < end && chunk.is_positive() {

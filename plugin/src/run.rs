@@ -9,7 +9,6 @@
 //! whole or not at all, and nothing written during a stop moves the saved watermark.
 //! Lines that arrive during a poll merge into one next poll.
 
-use std::path::Path;
 use std::time::Duration;
 
 use genesys_aht_contract::encode_batch_as;
@@ -17,7 +16,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 
 use crate::collect::Collector;
-use crate::config::{ConfigError, FileConfig, Settings, Signal};
+use crate::config::{ConfigError, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
 use crate::poll::Poller;
@@ -45,6 +44,12 @@ pub enum RunError {
     /// The demo's simulator did not start.
     #[error("starting the simulated Genesys Cloud: {0}")]
     Simulator(std::io::Error),
+    /// `--demo` was asked of a build without the simulator.
+    #[error(
+        "--demo needs a build with the `demo` feature, which this one lacks: \
+         `cargo run -p genesys-aht --features demo -- --demo`"
+    )]
+    DemoNotBuilt,
     /// The handler of the trigger signal could not be installed.
     #[error("listening for execd.signal {0:?}: {1}")]
     Signal(&'static str, std::io::Error),
@@ -110,6 +115,7 @@ async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
 /// `--demo`: the simulated org in-process: one collection printed at once, whatever
 /// stdin is (a container started without `-i` has it closed), then one every two
 /// seconds until stdin closes or Ctrl-C.
+#[cfg(feature = "demo")]
 pub async fn demo() -> Result<(), RunError> {
     let sim = genesys_sim::Sim::start(genesys_sim::SimConfig::default())
         .await
@@ -121,12 +127,19 @@ pub async fn demo() -> Result<(), RunError> {
         genesys_sim::config::DEFAULT_CLIENT_ID,
         genesys_sim::config::DEFAULT_CLIENT_SECRET,
     );
-    let settings = Settings::from_file(FileConfig::parse(&toml, Path::new("demo"))?, &|_| None)?;
+    let file = crate::config::FileConfig::parse(&toml, std::path::Path::new("demo"))?;
+    let settings = Settings::from_file(file, &|_| None)?;
     crate::info!(
         "demo: simulated Genesys Cloud at {}; close stdin or press Ctrl-C to stop",
         sim.base_url()
     );
     loop_with(settings, Start::PollFirst).await
+}
+
+/// `--demo` in a build without the `demo` feature: an error saying how to get one.
+#[cfg(not(feature = "demo"))]
+pub async fn demo() -> Result<(), RunError> {
+    Err(RunError::DemoNotBuilt)
 }
 
 async fn run_loop(

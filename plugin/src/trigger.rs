@@ -19,7 +19,7 @@ use tokio::time::{Instant, Interval};
 use crate::config::Signal;
 
 /// How many `execd.interval`s without a trigger before a warning.
-pub const QUIET_INTERVALS: u32 = 3;
+pub(crate) const QUIET_INTERVALS: u32 = 3;
 
 #[cfg(unix)]
 type UnixSignal = tokio::signal::unix::Signal;
@@ -28,7 +28,7 @@ type UnixSignal = std::future::Pending<()>;
 
 /// The trigger sources of the loop.
 #[derive(Debug)]
-pub struct Triggers {
+pub(crate) struct Triggers {
     signal: Signal,
     interval: Duration,
     stdin: Lines<BufReader<Stdin>>,
@@ -39,7 +39,7 @@ pub struct Triggers {
 
 impl Triggers {
     /// Installs the handler of `signal` if it is a Unix signal, and starts listening.
-    pub fn new(signal: Signal, interval: Duration) -> std::io::Result<Triggers> {
+    pub(crate) fn new(signal: Signal, interval: Duration) -> std::io::Result<Triggers> {
         let mut ticker = tokio::time::interval(interval);
         // A poll longer than the interval skips the ticks it overran (with a warning in
         // the loop) instead of queueing them.
@@ -55,7 +55,7 @@ impl Triggers {
     }
 
     /// Waits for the next trigger; `true` means stop (stdin closed).
-    pub async fn next(&mut self) -> bool {
+    pub(crate) async fn next(&mut self) -> bool {
         self.quiet_since = Instant::now();
         loop {
             let quiet_until = self.quiet_since + self.interval.saturating_mul(QUIET_INTERVALS);
@@ -77,7 +77,7 @@ impl Triggers {
     }
 
     /// While a poll runs: counts trigger lines in `merged`, returns when stdin closes.
-    pub async fn watch_stdin(&mut self, merged: &mut u32) {
+    pub(crate) async fn watch_stdin(&mut self, merged: &mut u32) {
         // `next_line` is cancel-safe: a line half read when the poll ends stays buffered.
         while let Ok(Some(_)) = self.stdin.next_line().await {
             if self.signal == Signal::Stdin {

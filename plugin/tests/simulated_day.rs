@@ -17,7 +17,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use genesys_aht::clock::NOW_FILE_VAR;
+use genesys_aht::NOW_FILE_VAR;
 use genesys_aht_contract::names::internal;
 use genesys_aht_contract::{Dimension, MEASUREMENT};
 use genesys_aht_tests::telegraf::{

@@ -24,28 +24,84 @@ pub enum CsvError {
 pub type CsvRow = BTreeMap<String, String>;
 
 /// Parses every data row of every table of every result.
+///
+/// The `csv` crate does the RFC 4180 part (quoting, doubled quotes, line breaks
+/// inside cells, CRLF); this function adds what annotated CSV puts on top: blocks of
+/// annotations, a header and rows, ended by an empty line.
 pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
+    // RFC 4180 quotes come in pairs (open and close, or doubled inside a quoted cell).
+    // The crate is lenient and would read an unclosed quote to the end of the input
+    // as one cell, so an odd count is caught here.
+    if text.bytes().filter(|b| *b == b'"').count() % 2 == 1 {
+        return Err(CsvError::Malformed("a quoted cell never ends".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        // Annotation, header and data rows of different blocks differ in width.
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let mut block = Block::default();
     let mut rows = Vec::new();
-    let mut defaults: Vec<String> = Vec::new();
-    let mut header: Option<Vec<String>> = None;
-    for record in records(text)? {
-        let first = record.first().map_or("", String::as_str);
-        if record.len() == 1 && first.is_empty() {
+    while reader.read_record(&mut record).map_err(malformed)? {
+        if follows_empty_line(text, &record) {
             // An empty line ends a block: what follows brings its own annotations.
-            header = None;
-            defaults.clear();
-            continue;
+            block = Block::default();
         }
+        if let Some(row) = block.take(&record)? {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Whether empty lines came before this record. The crate skips them, and the
+/// position it gives a record is where the skipped line ends began (for CRLF, the
+/// `\n` of the previous record's end); the record itself never starts with one.
+fn follows_empty_line(text: &str, record: &csv::StringRecord) -> bool {
+    let Some(start) = record
+        .position()
+        .and_then(|p| usize::try_from(p.byte()).ok())
+    else {
+        return false;
+    };
+    let bytes = text.as_bytes();
+    let ends_crlf = start > 0 && bytes.get(start - 1) == Some(&b'\r');
+    let gap = bytes
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    let rest_of_crlf = usize::from(ends_crlf && bytes.get(start) == Some(&b'\n'));
+    gap > rest_of_crlf
+}
+
+fn malformed(error: csv::Error) -> CsvError {
+    CsvError::Malformed(error.to_string())
+}
+
+/// What the rows of one block share: their `#default` annotation and their header.
+#[derive(Debug, Default)]
+struct Block {
+    defaults: Vec<String>,
+    header: Option<Vec<String>>,
+}
+
+impl Block {
+    /// Takes in one record: an annotation or the header (no row), or a data row.
+    fn take(&mut self, record: &csv::StringRecord) -> Result<Option<CsvRow>, CsvError> {
+        let first = record.get(0).unwrap_or_default();
         if first.starts_with('#') {
             if first == "#default" {
-                defaults = record;
+                self.defaults = record.iter().map(str::to_owned).collect();
             }
-            header = None;
-            continue;
+            self.header = None;
+            return Ok(None);
         }
-        let Some(columns) = &header else {
-            header = Some(record);
-            continue;
+        let Some(columns) = &self.header else {
+            self.header = Some(record.iter().map(str::to_owned).collect());
+            return Ok(None);
         };
         if columns.len() != record.len() {
             return Err(CsvError::Malformed(format!(
@@ -54,7 +110,7 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
                 columns.len()
             )));
         }
-        let row = to_row(columns, &defaults, record);
+        let row = to_row(columns, &self.defaults, record);
         if columns
             .iter()
             .skip(1)
@@ -64,12 +120,11 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
             let message = row.get("error").cloned().unwrap_or_default();
             return Err(CsvError::QueryFailed(message));
         }
-        rows.push(row);
+        Ok(Some(row))
     }
-    Ok(rows)
 }
 
-fn to_row(columns: &[String], defaults: &[String], record: Vec<String>) -> CsvRow {
+fn to_row(columns: &[String], defaults: &[String], record: &csv::StringRecord) -> CsvRow {
     columns
         .iter()
         .zip(record)
@@ -77,47 +132,12 @@ fn to_row(columns: &[String], defaults: &[String], record: Vec<String>) -> CsvRo
         .skip(1)
         .map(|(i, (name, cell))| {
             let value = match (cell.is_empty(), defaults.get(i)) {
-                (true, Some(default)) => default.clone(),
+                (true, Some(default)) => default.as_str(),
                 _ => cell,
             };
-            (name.clone(), value)
+            (name.clone(), value.to_owned())
         })
         .collect()
-}
-
-/// Splits CSV text into records (RFC 4180 quoting; CRLF or LF line ends).
-fn records(text: &str) -> Result<Vec<Vec<String>>, CsvError> {
-    let mut out = Vec::new();
-    let mut record = Vec::new();
-    let mut cell = String::new();
-    let mut chars = text.chars().peekable();
-    let mut in_quotes = false;
-    while let Some(c) = chars.next() {
-        match (in_quotes, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            (true, '"') => in_quotes = false,
-            (true, c) => cell.push(c),
-            (false, '"') if cell.is_empty() => in_quotes = true,
-            (false, ',') => record.push(std::mem::take(&mut cell)),
-            (false, '\r') if chars.peek() == Some(&'\n') => {}
-            (false, '\n') => {
-                record.push(std::mem::take(&mut cell));
-                out.push(std::mem::take(&mut record));
-            }
-            (false, c) => cell.push(c),
-        }
-    }
-    if in_quotes {
-        return Err(CsvError::Malformed("a quoted cell never ends".into()));
-    }
-    if !cell.is_empty() || !record.is_empty() {
-        record.push(cell);
-        out.push(record);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -180,6 +200,34 @@ mod tests {
             let _ = parse(&text[..cut]);
         }
         assert_eq!(parse(&TWO_BLOCKS[..TWO_BLOCKS.len() - 2]).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn line_breaks_inside_a_quoted_cell_stay_in_the_cell() {
+        let text = ",result,table,skill\r\n,,0,\"two\r\nlines\"\r\n,,0,\"lf\nonly\"\r\n\r\n";
+        let rows = parse(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["skill"], "two\r\nlines");
+        assert_eq!(rows[1]["skill"], "lf\nonly");
+    }
+
+    #[test]
+    fn an_empty_line_ends_a_block_even_without_annotations() {
+        // LF line ends too: the second block's first line is its header, not a row
+        // under the first block's header.
+        let text = ",skill,n\n,a,1\n\n,queue\n,Q\n";
+        let rows = parse(text).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0]["skill"], "a");
+        assert_eq!(rows[1]["queue"], "Q");
+    }
+
+    #[test]
+    fn defaults_end_with_their_block() {
+        let text = "#default,x,\r\n,result,n\r\n,,1\r\n\r\n,result,n\r\n,,2\r\n";
+        let rows = parse(text).unwrap();
+        assert_eq!(rows[0]["result"], "x");
+        assert_eq!(rows[1]["result"], "");
     }
 
     #[test]

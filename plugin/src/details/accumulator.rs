@@ -69,12 +69,6 @@ impl<'a> Accumulator<'a> {
         duplicates
     }
 
-    /// Starts a new, independent query: pages of another query may repeat anything.
-    pub fn new_query(&mut self) {
-        self.previous_page.clear();
-        self.current_page.clear();
-    }
-
     /// Adds everything of `other` (another part of the same window).
     pub fn merge(&mut self, other: Accumulator<'_>) {
         for (key, metrics) in other.rows {

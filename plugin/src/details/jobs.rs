@@ -23,7 +23,7 @@ use crate::genesys::aggregates::{Window, iso_ms};
 use crate::genesys::{Client, GenesysError};
 
 /// The jobs endpoint.
-pub const PATH: &str = "/api/v2/analytics/conversations/details/jobs";
+pub(crate) const PATH: &str = "/api/v2/analytics/conversations/details/jobs";
 /// Conversations per results page.
 const RESULTS_PAGE_SIZE: u32 = 1000;
 /// The first wait before asking a job's state again, and the longest.
@@ -31,7 +31,7 @@ const FIRST_WAIT: Duration = Duration::from_millis(200);
 const LONGEST_WAIT: Duration = Duration::from_secs(3);
 
 /// Until when the jobs' data is complete.
-pub async fn available_until(client: &Client) -> Result<Timestamp, GenesysError> {
+pub(crate) async fn available_until(client: &Client) -> Result<Timestamp, GenesysError> {
     let answer: Availability = client
         .call(
             Method::GET,
@@ -44,7 +44,7 @@ pub async fn available_until(client: &Client) -> Result<Timestamp, GenesysError>
 }
 
 /// Folds `window` into `acc` through one async job.
-pub async fn fold_window(
+pub(crate) async fn fold_window(
     client: &Client,
     settings: &Settings,
     window: Window,
@@ -77,7 +77,7 @@ pub async fn fold_window(
 static CLEANUPS: AtomicUsize = AtomicUsize::new(0);
 
 /// Gives background deletions of abandoned jobs up to `limit` to finish (at a stop).
-pub async fn finish_cleanups(limit: Duration) {
+pub(crate) async fn finish_cleanups(limit: Duration) {
     let _ = tokio::time::timeout(limit, async {
         while CLEANUPS.load(Ordering::SeqCst) > 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;

@@ -12,8 +12,8 @@
 //! keeps only the emissions inside the window.
 
 pub mod accumulator;
-pub mod jobs;
-pub mod query;
+pub(crate) mod jobs;
+pub(crate) mod query;
 pub mod wire;
 
 use jiff::{SignedDuration, Timestamp};

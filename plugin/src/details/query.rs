@@ -19,16 +19,16 @@ use crate::genesys::aggregates::{Window, iso_ms};
 use crate::genesys::{Client, GenesysError};
 
 /// The endpoint.
-pub const PATH: &str = "/api/v2/analytics/conversations/details/query";
+pub(crate) const PATH: &str = "/api/v2/analytics/conversations/details/query";
 /// Conversations per page: the most Genesys is known to accept.
-pub const PAGE_SIZE: u64 = 100;
+pub(crate) const PAGE_SIZE: u64 = 100;
 /// The most results Genesys pages through for one query.
-pub const MAX_RESULTS: u64 = 100_000;
+pub(crate) const MAX_RESULTS: u64 = 100_000;
 /// Windows are not split below this: one minute of traffic never has 100 000 conversations.
 const SMALLEST_PART: SignedDuration = SignedDuration::from_mins(1);
 
 /// Folds every conversation that can emit into `window` into `acc`.
-pub async fn fold_window(
+pub(crate) async fn fold_window(
     client: &Client,
     settings: &Settings,
     window: Window,

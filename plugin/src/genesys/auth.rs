@@ -24,7 +24,7 @@ struct Token {
 
 /// Hands out a valid bearer token, logging in when needed.
 #[derive(Debug)]
-pub struct TokenSource {
+pub(crate) struct TokenSource {
     http: reqwest::Client,
     token_url: String,
     client_id: String,
@@ -50,7 +50,7 @@ struct OAuthError {
 impl TokenSource {
     /// A token source for the login at `login_url`; logins are paced and counted with
     /// the API calls, since Genesys's budget counts every request.
-    pub fn new(
+    pub(crate) fn new(
         http: reqwest::Client,
         login_url: &str,
         client_id: &str,
@@ -70,7 +70,7 @@ impl TokenSource {
     }
 
     /// A valid token; concurrent callers share one login (the lock is held across it).
-    pub async fn token(&self) -> Result<Secret, GenesysError> {
+    pub(crate) async fn token(&self) -> Result<Secret, GenesysError> {
         let mut current = self.current.lock().await;
         if let Some(token) = current.as_ref().filter(|t| Instant::now() < t.renew_at) {
             return Ok(token.value.clone());
@@ -82,7 +82,7 @@ impl TokenSource {
     }
 
     /// Forgets `token` (after a 401) unless it was already replaced.
-    pub async fn invalidate(&self, token: &Secret) {
+    pub(crate) async fn invalidate(&self, token: &Secret) {
         let mut current = self.current.lock().await;
         if current.as_ref().is_some_and(|t| &t.value == token) {
             *current = None;

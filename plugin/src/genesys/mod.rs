@@ -8,10 +8,10 @@
 //! in [`Stats`] by endpoint and status.
 
 pub mod aggregates;
-pub mod auth;
-pub mod pacer;
-pub mod retry;
-pub mod routing;
+pub(crate) mod auth;
+pub(crate) mod pacer;
+pub(crate) mod retry;
+pub(crate) mod routing;
 
 use std::sync::Arc;
 use std::time::Duration;

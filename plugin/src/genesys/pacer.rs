@@ -14,11 +14,11 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// The rate window Genesys counts over.
-pub const WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const WINDOW: Duration = Duration::from_secs(60);
 
 /// Hands out permission to send, within the budget.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     budget: usize,
     window: Duration,
     state: Mutex<State>,
@@ -36,7 +36,7 @@ struct State {
 
 /// Permission for one request; dropping it marks the request finished.
 #[derive(Debug)]
-pub struct Permit<'a> {
+pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
 }
 
@@ -47,7 +47,7 @@ enum Wait {
 
 impl Pacer {
     /// At most `per_minute` requests in any minute (at least one).
-    pub fn new(per_minute: u32) -> Pacer {
+    pub(crate) fn new(per_minute: u32) -> Pacer {
         Pacer::with_window(per_minute, WINDOW)
     }
 
@@ -61,7 +61,7 @@ impl Pacer {
     }
 
     /// Waits until a request may be sent.
-    pub async fn acquire(&self) -> Permit<'_> {
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
         loop {
             match self.try_acquire(Instant::now()) {
                 Ok(()) => return Permit { pacer: self },
@@ -73,7 +73,7 @@ impl Pacer {
     }
 
     /// Holds every request back until `until` (Genesys's `Retry-After`).
-    pub fn pause_until(&self, until: Instant) {
+    pub(crate) fn pause_until(&self, until: Instant) {
         let mut state = self.lock();
         if state.paused_until.is_none_or(|p| p < until) {
             state.paused_until = Some(until);

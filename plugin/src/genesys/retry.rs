@@ -15,7 +15,7 @@ use rand::Rng;
 use super::GenesysError;
 
 /// The wait when a 429 comes without `Retry-After`.
-pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
 
 /// Retry settings (`[genesys]` `max_retries`, `backoff_initial`, `backoff_max`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

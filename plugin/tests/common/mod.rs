@@ -154,7 +154,7 @@ pub async fn run_once_at(
     std::fs::write(&now_file, now.to_string()).unwrap();
     tokio::process::Command::new(BIN)
         .args(["--config", config.to_str().unwrap(), "--once"])
-        .env(genesys_aht::clock::NOW_FILE_VAR, &now_file)
+        .env(genesys_aht::NOW_FILE_VAR, &now_file)
         .stdin(std::process::Stdio::null())
         .output()
         .await
