@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// How long the sidecar may take to print its address.
+/// How long a server may take to print its address.
 const START_LIMIT: Duration = Duration::from_secs(20);
 
 /// A workspace binary next to this test executable; panics, naming the fix, when it
@@ -39,20 +39,62 @@ pub fn repository_file(path: &str) -> String {
 /// Starts `genesys-aht-sidecar --config <config>` (which must listen on port 0);
 /// returns the child, killed when dropped, and the base URL it printed.
 pub async fn start_sidecar(config: &Path) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(binary("genesys-aht-sidecar"))
-        .arg("--config")
-        .arg(config)
+    let mut command = tokio::process::Command::new(binary("genesys-aht-sidecar"));
+    command.arg("--config").arg(config);
+    start_printing_url(command).await
+}
+
+/// Starts the DataFusion stand-in for InfluxDB 3's `/api/v3/query_sql`
+/// (`sidecar/tests/it/influxdb3_standin.py`) with the repository's `.venv` Python,
+/// over the databases in `data` (JSON), logging what it receives to `log`.
+pub async fn start_influxdb3_stand_in(data: &Path, log: &Path) -> (tokio::process::Child, String) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = repo.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: scripts/test creates .venv with datafusion and pyarrow",
+        python.display()
+    );
+    let mut command = tokio::process::Command::new(python);
+    command
+        .arg(repo.join("sidecar/tests/it/influxdb3_standin.py"))
+        .arg(data)
+        .arg(log);
+    start_printing_url(command).await
+}
+
+/// Spawns `command` (stdin closed, stdout piped, stderr dropped, killed when dropped)
+/// and returns it with the `http://` base URL it prints as its first line.
+pub async fn start_printing_url(
+    mut command: tokio::process::Command,
+) -> (tokio::process::Child, String) {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("the sidecar starts");
+        .expect("the server starts");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut first = String::new();
     tokio::time::timeout(START_LIMIT, BufReader::new(stdout).read_line(&mut first))
         .await
-        .expect("the sidecar prints its URL")
+        .expect("the server prints its URL")
         .expect("stdout is readable");
+    assert!(first.starts_with("http://"), "it printed {first:?}");
     (child, first.trim().to_owned())
+}
+
+/// `GET base + path` with `query`; asserts a 200 and returns the JSON body.
+pub async fn get_json(base: &str, path: &str, query: &[(&str, &str)]) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .query(query)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status();
+    let body = response.text().await.expect("a body");
+    assert_eq!(status.as_u16(), 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"))
 }

@@ -19,7 +19,7 @@ use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::workspace;
 use genesys_sim::{Clock, ManualClock, Rename, RoutingKind, Sim, SimConfig, TruthQuery};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const GRANULARITY: Duration = Duration::from_secs(900);
 const GROUP_BY: [&str; 3] = ["requestedRoutingSkillId", "queueId", "mediaType"];
@@ -56,17 +56,6 @@ fn truth(sim: &Sim, start: Timestamp, end: Timestamp, window_s: i64) -> Sums {
     sums
 }
 
-async fn get(base: &str, path: &str, query: &[(&str, String)]) -> Value {
-    let response = reqwest::Client::new()
-        .get(format!("{base}{path}"))
-        .query(query)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 /// The sidecar's answer as sums by series, and the names it gave each ID.
 async fn answer(
     base: &str,
@@ -74,12 +63,13 @@ async fn answer(
     end: Timestamp,
     interval: &str,
 ) -> (Sums, BTreeMap<String, BTreeSet<String>>) {
+    let (start, end) = (start.to_string(), end.to_string());
     let range = [
-        ("start_date", start.to_string()),
-        ("end_date", end.to_string()),
-        ("interval", interval.to_owned()),
+        ("start_date", start.as_str()),
+        ("end_date", end.as_str()),
+        ("interval", interval),
     ];
-    let body = get(base, "/metrics/aht", &range).await;
+    let body = workspace::get_json(base, "/metrics/aht", &range).await;
     let mut sums = Sums::new();
     let mut names: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in body["data"].as_array().unwrap() {
@@ -226,13 +216,14 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
     }
 
     // The skill filter finds the renamed skill's whole day under its new name.
+    let (from, to) = (from.to_string(), to.to_string());
     let range = [
-        ("start_date", from.to_string()),
-        ("end_date", to.to_string()),
-        ("interval", "1h".to_owned()),
-        ("skill", "Sales & Upsell".to_owned()),
+        ("start_date", from.as_str()),
+        ("end_date", to.as_str()),
+        ("interval", "1h"),
+        ("skill", "Sales & Upsell"),
     ];
-    let body = get(&base, "/metrics/aht", &range).await;
+    let body = workspace::get_json(&base, "/metrics/aht", &range).await;
     let hours: BTreeSet<&str> = body["data"]
         .as_array()
         .unwrap()
@@ -240,7 +231,7 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
         .map(|row| row["timestamp"].as_str().unwrap())
         .collect();
     assert_eq!(hours.len(), 7, "{body}");
-    let skills = get(&base, "/skills", &range[..2]).await;
+    let skills = workspace::get_json(&base, "/skills", &range[..2]).await;
     let listed: Vec<&str> = skills["data"]
         .as_array()
         .unwrap()

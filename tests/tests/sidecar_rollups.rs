@@ -15,7 +15,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Stdio;
 
 use genesys_aht_contract::FieldValue;
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
@@ -23,7 +22,6 @@ use genesys_aht_tests::raw_points;
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row};
 use genesys_aht_tests::workspace;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// 2026-03-01T00:00:00Z.
 const MARCH_1: i64 = 1_772_323_200_000_000_000;
@@ -52,15 +50,7 @@ async fn sidecar(
 }
 
 async fn aht(base: &str, query: &[(&str, &str)]) -> Value {
-    let response = reqwest::Client::new()
-        .get(format!("{base}/metrics/aht"))
-        .query(query)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["data"].clone()
+    workspace::get_json(base, "/metrics/aht", query).await["data"].clone()
 }
 
 #[tokio::test]
@@ -108,7 +98,8 @@ async fn on_influxdb3_hourly_and_daily_answers_over_the_roll_ups_equal_those_ove
         "genesys_1d": daily.iter().map(stand_in_point).collect::<Vec<_>>(),
     });
     std::fs::write(&data, databases.to_string()).unwrap();
-    let (_standin, url) = influxdb3_stand_in(&data, &dir.path().join("requests.jsonl")).await;
+    let (_standin, url) =
+        workspace::start_influxdb3_stand_in(&data, &dir.path().join("requests.jsonl")).await;
     let influx = format!("backend = \"sql\"\nurl = \"{url}\"\n");
     let (_rolled, rolled) = sidecar(dir.path(), "rolled.toml", &influx, true).await;
     let (_raw, raw) = sidecar(dir.path(), "raw.toml", &influx, false).await;
@@ -129,37 +120,6 @@ fn stand_in_point(row: &Row) -> Value {
         })
         .collect();
     json!({"time": row.time_ns, "tags": row.tags, "fields": fields})
-}
-
-/// Starts the DataFusion stand-in for `/api/v3/query_sql` over `data`; the child is
-/// killed when dropped.
-async fn influxdb3_stand_in(data: &Path, log: &Path) -> (tokio::process::Child, String) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = repo.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: scripts/test creates .venv with datafusion and pyarrow",
-        python.display()
-    );
-    let mut child = tokio::process::Command::new(python)
-        .arg(repo.join("sidecar/tests/it/influxdb3_standin.py"))
-        .arg(data)
-        .arg(log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .await
-        .unwrap();
-    assert!(
-        first.starts_with("http://"),
-        "the stand-in printed {first:?}"
-    );
-    (child, first.trim().to_owned())
 }
 
 /// The sidecar reading the roll-ups (`rolled`) and the one reading raw points only

@@ -5,12 +5,8 @@
 //! types them. The same cases must give the same answers; hostile values a 400 or an
 //! empty answer. No InfluxDB 3 runs here.
 
-use std::path::Path;
-use std::process::Stdio;
-
 use genesys_aht_sidecar::Running;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cases::{check_cases, check_hostile, check_skills};
 use crate::support::*;
@@ -56,13 +52,6 @@ fn point(p: &TestPoint) -> Value {
 }
 
 async fn stand_in() -> StandIn {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = repo.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: scripts/test creates .venv with datafusion and pyarrow",
-        python.display()
-    );
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("points.json");
     let databases = json!({
@@ -71,28 +60,11 @@ async fn stand_in() -> StandIn {
         "test_1d": daily_bucket().iter().map(point).collect::<Vec<_>>(),
     });
     std::fs::write(&data, databases.to_string()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/influxdb3_standin.py");
-    let mut child = tokio::process::Command::new(python)
-        .arg(script)
-        .arg(&data)
-        .arg(dir.path().join("requests.jsonl"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .await
-        .unwrap();
-    assert!(
-        first.starts_with("http://"),
-        "the stand-in printed {first:?}"
-    );
+    let log = dir.path().join("requests.jsonl");
+    let (child, url) = genesys_aht_tests::workspace::start_influxdb3_stand_in(&data, &log).await;
     StandIn {
         _child: child,
-        url: first.trim().to_owned(),
+        url,
         dir,
     }
 }
