@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use genesys_aht_tests::grafana::{self, DefaultFormat, Scope, Variable};
 use genesys_aht_tests::influxdb::InfluxDb;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal as ExecdSignal, Value};
 use genesys_aht_tests::{flux, workspace};
-use genesys_sim::{Clock, Sim, SimConfig, TruthQuery};
+use genesys_sim::{Clock, Sim, SimConfig};
 use serde_json::Value as Json;
 
 const GRANULARITY_SECS: i64 = 900;
@@ -72,38 +74,13 @@ fn line_protocol(metrics: &[(usize, Metric)]) -> String {
 }
 
 /// Ground truth: (window start s, skill name) → (handle sum ms, count), over the
-/// buckets the plugin collected, in windows of `window_s`.
+/// buckets the plugin collected, in windows of `window_s`, for `skills` (all if
+/// `None`), without windows that handled nothing.
 fn truth(sim: &Sim, start: i64, end: i64, window_s: i64, skills: Option<&[String]>) -> Sums {
-    let names: BTreeMap<String, String> =
-        sim.skills().into_iter().map(|s| (s.id, s.name)).collect();
-    let truth = sim.ground_truth(&TruthQuery {
-        start: jiff::Timestamp::from_second(start).unwrap(),
-        end: jiff::Timestamp::from_second(end).unwrap(),
-        granularity: Duration::from_secs(GRANULARITY_SECS as u64),
-        group_by: vec!["requestedRoutingSkillId".into()],
-        metrics: vec!["tHandle".into()],
-        flatten: false,
-    });
-    let mut out = Sums::new();
-    for ((bucket, group), metrics) in truth {
-        let Some(handle) = metrics.get("tHandle") else {
-            continue;
-        };
-        // Conversations without a skill: the plugin's "(none)" (see pipeline.rs).
-        let skill = match group.get("requestedRoutingSkillId") {
-            Some(id) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
-            None => "(none)".to_owned(),
-        };
-        let skill = &skill;
-        if skills.is_some_and(|s| !s.contains(skill)) || handle.count == 0 {
-            continue;
-        }
-        let window = bucket.as_second().div_euclid(window_s) * window_s;
-        let e = out.entry((window, skill.clone())).or_insert((0, 0));
-        e.0 += handle.sum;
-        e.1 += handle.count as i64;
-    }
-    out
+    common::handle_by_skill(sim, start, end, window_s)
+        .into_iter()
+        .filter(|((_, skill), (_, count))| *count > 0 && skills.is_none_or(|s| s.contains(skill)))
+        .collect()
 }
 
 /// What a sidecar panel's transformations group by: whether the window (`time`) is a

@@ -11,6 +11,8 @@
 // Helpers outside #[test] functions unwrap too: a panic here is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ use genesys_aht_tests::telegraf::{
     Execd, ExecdConfig, Metric, Signal as ExecdSignal, StopStep, Value,
 };
 use genesys_aht_tests::workspace;
-use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig, TruthQuery};
+use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig};
 use nix::sys::signal::Signal;
 use serde_json::Value as Json;
 
@@ -78,41 +80,6 @@ async fn start_sidecar(
     );
     std::fs::write(&config, text).unwrap();
     workspace::start_sidecar(&config).await
-}
-
-/// Expected (window start, skill name) → (handle sum ms, handle count), from the
-/// simulator's 15-minute truth folded into windows of `window_secs`.
-fn expected(
-    sim: &Sim,
-    start: i64,
-    end: i64,
-    window_secs: i64,
-) -> BTreeMap<(i64, String), (i64, i64)> {
-    let names: BTreeMap<String, String> =
-        sim.skills().into_iter().map(|s| (s.id, s.name)).collect();
-    let truth = sim.ground_truth(&TruthQuery {
-        start: at(start),
-        end: at(end),
-        granularity: Duration::from_secs(GRANULARITY_SECS as u64),
-        group_by: vec!["requestedRoutingSkillId".into()],
-        metrics: vec!["tHandle".into()],
-        flatten: false,
-    });
-    let mut out = BTreeMap::new();
-    for ((bucket, group), metrics) in truth {
-        let Some(handle) = metrics.get("tHandle") else {
-            continue;
-        };
-        let skill = match group.get("requestedRoutingSkillId") {
-            Some(id) => names.get(id).cloned().unwrap_or_else(|| id.clone()),
-            None => "(none)".to_owned(),
-        };
-        let window = bucket.as_second().div_euclid(window_secs) * window_secs;
-        let entry = out.entry((window, skill)).or_insert((0, 0));
-        entry.0 += handle.sum;
-        entry.1 += handle.count as i64;
-    }
-    out
 }
 
 /// The sidecar's answer as (window start, skill) → (handle sum ms, count, avg seconds).
@@ -286,11 +253,19 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a
     let (start, end) = (first_window.0, last_window.1);
     let got = answer(&base, start, end, "15m").await;
     assert!(!got.is_empty(), "the sidecar found data");
-    assert_matches(&got, &expected(&sim, start, end, GRANULARITY_SECS), "15m");
+    assert_matches(
+        &got,
+        &common::handle_by_skill(&sim, start, end, GRANULARITY_SECS),
+        "15m",
+    );
     // Whole hours only, so that every hourly window holds the same buckets on both sides.
     let hour_start = start.div_euclid(3600) * 3600 + if start % 3600 == 0 { 0 } else { 3600 };
     let hour_end = end.div_euclid(3600) * 3600;
     let got = answer(&base, hour_start, hour_end, "1h").await;
     assert!(!got.is_empty(), "the sidecar found hourly data");
-    assert_matches(&got, &expected(&sim, hour_start, hour_end, 3600), "1h");
+    assert_matches(
+        &got,
+        &common::handle_by_skill(&sim, hour_start, hour_end, 3600),
+        "1h",
+    );
 }
