@@ -173,6 +173,16 @@ impl InfluxDb {
         check(response).await.map(drop)
     }
 
+    /// Creates the raw and roll-up databases the shipped InfluxQL files use:
+    /// `genesys`, `genesys_1h`, `genesys_1d`.
+    pub async fn create_rollup_databases(&self) -> Result<(), InfluxError> {
+        for database in ["genesys", "genesys_1h", "genesys_1d"] {
+            self.query_post(&format!("CREATE DATABASE {database}"))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Writes contract points, through the contract's encoder, into `database`.
     pub async fn write_points(&self, database: &str, points: &[Point]) -> Result<(), InfluxError> {
         let body = genesys_aht_contract::encode_batch(points)

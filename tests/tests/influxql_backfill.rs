@@ -31,12 +31,10 @@ fn raw_points() -> Vec<Point> {
 
 async fn server_with(points: &[Point]) -> InfluxDb {
     let influx = InfluxDb::start().await.expect("start influxd");
-    for database in ["genesys", "genesys_1h", "genesys_1d"] {
-        influx
-            .query_post(&format!("CREATE DATABASE {database}"))
-            .await
-            .expect("create database");
-    }
+    influx
+        .create_rollup_databases()
+        .await
+        .expect("create the databases");
     write_raw(&influx, points).await;
     influx
 }

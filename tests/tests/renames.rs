@@ -124,12 +124,10 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
     .await
     .unwrap();
     let influx = InfluxDb::start().await.expect("start influxd");
-    for database in ["genesys", "genesys_1h", "genesys_1d"] {
-        influx
-            .query_post(&format!("CREATE DATABASE {database}"))
-            .await
-            .unwrap();
-    }
+    influx
+        .create_rollup_databases()
+        .await
+        .expect("create the databases");
     let dir = tempfile::tempdir().unwrap();
     let plugin_config = dir.path().join("plugin.toml");
     std::fs::write(

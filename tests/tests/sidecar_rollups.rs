@@ -56,12 +56,10 @@ async fn aht(base: &str, query: &[(&str, &str)]) -> Value {
 #[tokio::test]
 async fn hourly_and_daily_answers_over_the_roll_ups_equal_those_over_the_raw_points() {
     let influx = InfluxDb::start().await.expect("start influxd");
-    for database in ["genesys", "genesys_1h", "genesys_1d"] {
-        influx
-            .query_post(&format!("CREATE DATABASE {database}"))
-            .await
-            .unwrap();
-    }
+    influx
+        .create_rollup_databases()
+        .await
+        .expect("create the databases");
     // A day of raw points on either side of the range stays out of both answers.
     let points = raw_points::raw_points(MARCH_1 - DAY_NS, MARCH_1 + 4 * DAY_NS);
     influx.write_points("genesys", &points).await.unwrap();
