@@ -280,7 +280,7 @@
       focus: { alpha: 0.35 },
       legend: { live: false },
       scales: { x: { time: true } },
-      axes: [{}, { values: (_, ticks) => ticks.map(format), size: 60 }],
+      axes: [{ values: (_, ticks) => ticks.map(timeTick), space: 70 }, { values: (_, ticks) => ticks.map(format), size: 60 }],
       series: [
         { label: "Window (UTC)" },
         ...folded.skills.map((skill, i) => ({
@@ -301,6 +301,12 @@
     };
     holder.plot = new uPlot(opts, data, el);
     return holder;
+  }
+
+  /** An x tick in UTC: the date at midnight, else the time of day (24 h). */
+  function timeTick(t) {
+    const iso = new Date(t * 1000).toISOString();
+    return iso.slice(11, 16) === "00:00" ? iso.slice(5, 10) : iso.slice(11, 16);
   }
 
   function intervalSeconds(interval) {

@@ -8,7 +8,7 @@
 //
 // Steps: {"goto": url or "@snapshot", "origin": o, "viewport": [w, h]} opens a fresh page (a new browser context:
 // empty session storage); {"fill": css, "value": s}; {"select": css, "values": [...]};
-// {"click": css}; {"settle": true} waits until the page has shown the outcome of its
+// {"click": css}; {"hover": css} (the middle of it); {"settle": true} waits until the page has shown the outcome of its
 // last load; {"snapshot": name}; {"screenshot": path}; {"eval": js, "name": n} stores
 // the value of an expression (the benchmark's timings).
 import { readFileSync } from "node:fs";
@@ -74,6 +74,8 @@ async function run(step) {
     await page.selectOption(step.select, step.values);
   } else if (step.click) {
     await page.click(step.click);
+  } else if (step.hover) {
+    await page.hover(step.hover);
   } else if (step.settle) {
     await settle();
   } else if (step.snapshot) {
@@ -109,6 +111,7 @@ function snapshot() {
       status: status.textContent,
       status_kind: status.className,
       token_form: !document.getElementById("token-form").hidden,
+      tooltip: document.getElementById("tooltip").hidden ? null : document.getElementById("tooltip").textContent,
       text: document.body.innerText,
       aht: chart(v.aht),
       count: chart(v.count),

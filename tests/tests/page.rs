@@ -122,6 +122,40 @@ fn assert_shows(snapshot: &Json, truth: &Sums, what: &str) {
     }
 }
 
+/// The tooltip over the AHT chart names a window of 15 minutes and, for each skill
+/// with data in it, the AHT and the conversations of the truth.
+fn assert_tooltip(snapshot: &Json, truth: &Sums) {
+    let tip = snapshot["tooltip"]
+        .as_str()
+        .expect("a tooltip under the cursor");
+    let mut lines = tip.lines();
+    let window = lines.next().unwrap();
+    let (from, rest) = window.split_once(" – ").unwrap();
+    let at = |s: &str| {
+        jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M", s)
+            .unwrap()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_second()
+    };
+    let t = at(from);
+    assert_eq!(at(rest.trim_end_matches(" UTC")), t + 900, "{tip}");
+    let mut shown = 0;
+    for line in lines {
+        let (skill, values) = line.split_once(": AHT ").unwrap();
+        let (sum, count) = truth[&(t, skill.to_owned())];
+        let weighted = sum as f64 / count as f64 / 1000.0;
+        assert!(
+            values.contains(&format!("({weighted:.1} s), {count} conversations")),
+            "{tip}"
+        );
+        shown += 1;
+    }
+    let want = truth.keys().filter(|(w, _)| *w == t).count();
+    assert_eq!(shown, want, "{tip}");
+}
+
 fn table_counts(snapshot: &Json) -> Vec<i64> {
     snapshot["table"]
         .as_array()
@@ -252,6 +286,9 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
         {"click": "#show"},
         {"settle": true},
         {"snapshot": "selected"},
+        {"hover": "#aht-chart .u-over"},
+        {"settle": true},
+        {"snapshot": "hover"},
         {"screenshot": desktop},
         {"click": "#summary button[data-key=count]"},
         {"snapshot": "by_count"},
@@ -315,6 +352,7 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     ] {
         assert!(url.contains(part), "{url} holds {part}");
     }
+    assert_tooltip(&shot("hover"), &truth);
     let phone_view = shot("phone");
     assert_eq!(phone_view["url"], selected["url"]);
     assert_shows(&phone_view, &truth, "390x844, from the link");
