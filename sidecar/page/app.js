@@ -209,40 +209,51 @@
    * mean of the groups' averages.
    */
   function fold(rows) {
-    const cells = new Map();
-    const times = new Set();
+    // Rows come ordered by time: each timestamp string is parsed once, and sums are
+    // kept per skill, then per window (no key strings built per row).
+    const times = [];
+    const index = new Map();
+    const sums = new Map();
     for (const row of rows) {
-      const t = Date.parse(row.timestamp) / 1000;
-      const skill = row.skill ?? "(no skill tag)";
-      times.add(t);
-      const key = `${t}\u0000${skill}`;
-      const cell = cells.get(key) || { t, skill, sum: 0, count: 0 };
-      cell.sum += row.handle_sum_ms;
-      cell.count += row.conversation_count;
-      cells.set(key, cell);
-    }
-    const sortedTimes = [...times].sort((a, b) => a - b);
-    const index = new Map(sortedTimes.map((t, i) => [t, i]));
-    const bySkill = new Map();
-    for (const cell of cells.values()) {
-      if (cell.count === 0) continue;
-      if (!bySkill.has(cell.skill)) {
-        bySkill.set(cell.skill, {
-          aht: new Array(sortedTimes.length).fill(null),
-          count: new Array(sortedTimes.length).fill(null),
-          sum: 0,
-          total: 0,
-        });
+      let i = index.get(row.timestamp);
+      if (i === undefined) {
+        i = times.length;
+        index.set(row.timestamp, i);
+        times.push(Date.parse(row.timestamp) / 1000);
       }
-      const s = bySkill.get(cell.skill);
-      const i = index.get(cell.t);
-      s.aht[i] = cell.sum / cell.count / 1000;
-      s.count[i] = cell.count;
-      s.sum += cell.sum;
-      s.total += cell.count;
+      const skill = row.skill ?? "(no skill tag)";
+      let cells = sums.get(skill);
+      if (!cells) sums.set(skill, (cells = new Map()));
+      const cell = cells.get(i);
+      if (cell) {
+        cell.sum += row.handle_sum_ms;
+        cell.count += row.conversation_count;
+      } else {
+        cells.set(i, { sum: row.handle_sum_ms, count: row.conversation_count });
+      }
+    }
+    const order = times.map((_, i) => i).sort((a, b) => times[a] - times[b]);
+    const position = new Array(times.length);
+    order.forEach((i, p) => { position[i] = p; });
+    const bySkill = new Map();
+    for (const [skill, cells] of sums) {
+      const s = {
+        aht: new Array(times.length).fill(null),
+        count: new Array(times.length).fill(null),
+        sum: 0,
+        total: 0,
+      };
+      for (const [i, cell] of cells) {
+        if (cell.count === 0) continue;
+        s.aht[position[i]] = cell.sum / cell.count / 1000;
+        s.count[position[i]] = cell.count;
+        s.sum += cell.sum;
+        s.total += cell.count;
+      }
+      if (s.total > 0) bySkill.set(skill, s);
     }
     const skills = [...bySkill.keys()].sort((a, b) => a.localeCompare(b));
-    return { times: sortedTimes, skills, bySkill };
+    return { times: order.map((i) => times[i]), skills, bySkill };
   }
 
   // ---- Drawing -------------------------------------------------------------------
@@ -286,6 +297,8 @@
         ...folded.skills.map((skill, i) => ({
           label: skill,
           stroke: color(i),
+          // Past the palette, colours repeat: dashed, so two skills never look alike.
+          dash: i >= PALETTE.length ? [6, 3] : undefined,
           width: 2,
           spanGaps: false,
           points: { show: folded.times.length < 60 },

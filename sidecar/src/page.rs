@@ -19,54 +19,39 @@ struct Asset {
     content_type: &'static str,
 }
 
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
+
 const INDEX: Asset = Asset {
     body: include_bytes!("../page/index.html"),
-    content_type: "text/html; charset=utf-8",
+    content_type: HTML,
 };
 
-/// The files under `/page/`, by name.
-const FILES: &[(&str, Asset)] = &[
-    (
-        "app.js",
-        Asset {
-            body: include_bytes!("../page/app.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
-    ),
-    (
-        "app.css",
-        Asset {
-            body: include_bytes!("../page/app.css"),
-            content_type: "text/css; charset=utf-8",
-        },
-    ),
+/// The files under `/page/`: name, body, media type.
+const FILES: &[(&str, &[u8], &str)] = &[
+    ("app.js", include_bytes!("../page/app.js"), JS),
+    ("app.css", include_bytes!("../page/app.css"), CSS),
     (
         "icon.svg",
-        Asset {
-            body: include_bytes!("../page/icon.svg"),
-            content_type: "image/svg+xml",
-        },
+        include_bytes!("../page/icon.svg"),
+        "image/svg+xml",
     ),
     (
         "uPlot.iife.min.js",
-        Asset {
-            body: include_bytes!("../page/vendor/uPlot.iife.min.js"),
-            content_type: "text/javascript; charset=utf-8",
-        },
+        include_bytes!("../page/vendor/uPlot.iife.min.js"),
+        JS,
     ),
     (
         "uPlot.min.css",
-        Asset {
-            body: include_bytes!("../page/vendor/uPlot.min.css"),
-            content_type: "text/css; charset=utf-8",
-        },
+        include_bytes!("../page/vendor/uPlot.min.css"),
+        CSS,
     ),
     (
         "uPlot.LICENSE",
-        Asset {
-            body: include_bytes!("../page/vendor/uPlot.LICENSE"),
-            content_type: "text/plain; charset=utf-8",
-        },
+        include_bytes!("../page/vendor/uPlot.LICENSE"),
+        TEXT,
     ),
 ];
 
@@ -97,8 +82,8 @@ impl Handler for Serve {
 #[handler]
 async fn page_file(req: &mut Request, res: &mut Response) {
     let name = req.param::<String>("file").unwrap_or_default();
-    match FILES.iter().find(|(n, _)| *n == name) {
-        Some((_, asset)) => write(res, *asset),
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some(&(_, body, content_type)) => write(res, Asset { body, content_type }),
         None => {
             res.status_code(StatusCode::NOT_FOUND);
         }
@@ -124,7 +109,7 @@ mod tests {
         for reference in html.split(['"', '\'']).filter(|s| s.starts_with("/page/")) {
             let name = &reference["/page/".len()..];
             assert!(
-                FILES.iter().any(|(n, _)| *n == name),
+                FILES.iter().any(|(n, _, _)| *n == name),
                 "{reference} is embedded"
             );
         }

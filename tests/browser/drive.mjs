@@ -8,7 +8,8 @@
 //
 // Steps: {"goto": url or "@snapshot", "origin": o, "viewport": [w, h]} opens a fresh page (a new browser context:
 // empty session storage); {"fill": css, "value": s}; {"select": css, "values": [...]};
-// {"click": css}; {"hover": css} (the middle of it); {"settle": true} waits until the page has shown the outcome of its
+// {"click": css}; {"hover": css} (the middle of it); {"press": key, "on": css} (the
+// keyboard, on a focused element); {"settle": true} waits until the page has shown the outcome of its
 // last load; {"snapshot": name}; {"screenshot": path}; {"eval": js, "name": n} stores
 // the value of an expression (the benchmark's timings).
 import { readFileSync } from "node:fs";
@@ -76,6 +77,9 @@ async function run(step) {
     await page.click(step.click);
   } else if (step.hover) {
     await page.hover(step.hover);
+  } else if (step.press) {
+    await page.focus(step.on);
+    await page.keyboard.press(step.press);
   } else if (step.settle) {
     await settle();
   } else if (step.snapshot) {

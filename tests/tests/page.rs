@@ -266,6 +266,24 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     .await;
     assert_eq!(answer_sums(&answer), truth, "/metrics/aht is the truth");
 
+    // The page and its files carry a policy that allows this origin only.
+    for path in ["/", "/page/app.js", "/page/uPlot.iife.min.js"] {
+        let response = reqwest::get(format!("{open}{path}")).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        for directive in [
+            "default-src 'self'",
+            "connect-src 'self'",
+            "script-src 'self'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+    }
+    let (status, _) = error_reason(&open, "/page/missing.js").await;
+    assert_eq!(status, 404, "an unknown page file is a JSON 404");
+
     let no_data = (minute(start - 30 * 86_400), minute(start - 29 * 86_400));
     let no_data_query = format!(
         "?range=custom&start={}&end={}&interval=1h",
@@ -294,7 +312,9 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
         {"snapshot": "by_count"},
         {"click": "#summary button[data-key=count]"},
         {"snapshot": "by_count_ascending"},
-        {"click": "#refresh"},
+        {"press": "Enter", "on": "#summary button[data-key=skill]"},
+        {"snapshot": "by_skill_keyboard"},
+        {"press": " ", "on": "#refresh"},
         {"settle": true},
         {"snapshot": "refreshing"},
         {"goto": "@selected", "viewport": [390, 844]},
