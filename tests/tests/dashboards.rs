@@ -227,7 +227,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
     let (_sidecar, base) = workspace::start_sidecar(&config).await;
 
     let all_skills: Vec<String> = {
-        let mut t: Vec<String> = truth(&sim, collected_start, collected_end, 86_400, None)
+        let mut t: Vec<String> = truth(sim, collected_start, collected_end, 86_400, None)
             .into_keys()
             .map(|(_, s)| s)
             .collect();
@@ -306,7 +306,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         let wstart = (sel.from_ms / 1000).div_euclid(window_s) * window_s;
         let wend = (sel.to_ms / 1000 + window_s - 1).div_euclid(window_s) * window_s;
         let want = truth(
-            &sim,
+            sim,
             wstart.max(collected_start),
             wend.min(collected_end),
             window_s,
@@ -344,7 +344,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         // a bucket starting inside it.
         let (from_s, to_s) = ((sel.from_ms + 999) / 1000, (sel.to_ms + 999) / 1000);
         let buckets = truth(
-            &sim,
+            sim,
             collected_start,
             collected_end,
             GRANULARITY_SECS,
