@@ -18,6 +18,7 @@
 //! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
+//! - [`page`]: the chart page at `/`, its files embedded in the binary.
 //! - [`server`]: CORS, request counting, binding, graceful shutdown.
 
 pub mod answer;
@@ -31,6 +32,7 @@ pub mod flux;
 pub mod identity;
 pub mod influxql;
 pub mod metrics;
+pub mod page;
 pub mod request;
 pub mod routes;
 pub mod server;

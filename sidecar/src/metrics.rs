@@ -39,6 +39,8 @@ pub fn route_label(path: &str) -> &'static str {
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
         p if p.starts_with("/api-doc") || p.starts_with("/swagger-ui") => "/api-doc",
+        // The chart page and its files.
+        p if p == "/" || p.starts_with("/page/") => "/",
         _ => "other",
     }
 }
@@ -159,5 +161,6 @@ mod tests {
     fn unknown_paths_share_one_label() {
         assert_eq!(route_label("/etc/passwd"), "other");
         assert_eq!(route_label("/skills"), "/skills");
+        assert_eq!(route_label("/page/app.js"), "/");
     }
 }

@@ -1,4 +1,5 @@
-//! HTTP routes: the data endpoints, health, readiness, self metrics, OpenAPI.
+//! HTTP routes: the data endpoints, health, readiness, self metrics, OpenAPI, and
+//! the chart page ([`crate::page`]).
 
 use std::sync::Arc;
 
@@ -33,7 +34,9 @@ pub fn route(state: Arc<AppState>) -> Router {
         .push(Router::with_path("readyz").get(Readyz(state.clone())))
         .push(Router::with_path("metrics").get(Prometheus(state)));
     let doc = OpenApi::new("genesys-aht-sidecar", env!("CARGO_PKG_VERSION")).merge_router(&router);
+    // The page is not part of the API: added after the OpenAPI document is built.
     router
+        .push(crate::page::router())
         .push(doc.into_router("/api-doc/openapi.json"))
         .push(SwaggerUi::new("/api-doc/openapi.json").into_router("swagger-ui"))
 }

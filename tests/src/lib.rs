@@ -1,6 +1,8 @@
 //! Support for the cross-component tests: real peers started on loopback or run as
 //! child processes, and a stand-in for the one peer that cannot run here.
 //!
+//! - [`browser`]: Debian's `chromium`, headless, driven through a list of steps
+//!   (`tests/browser/drive.mjs`), for the sidecar's chart page.
 //! - [`grafana`]: a model of Grafana's variable interpolation (formats, All, dates,
 //!   intervals), for expanding the shipped dashboards as Grafana would.
 //! - [`influxdb`]: a throwaway InfluxDB 1.x server (Debian's `influxd`), started on a
@@ -22,6 +24,7 @@
 //! A test that needs a peer fails when the peer is missing; the project's test
 //! command (`scripts/test`) installs every peer first.
 
+pub mod browser;
 pub mod flux;
 pub mod grafana;
 pub mod influxdb;

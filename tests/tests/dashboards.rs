@@ -11,20 +11,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use genesys_aht_contract::names::tags;
-use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::flux::Severity;
 use genesys_aht_tests::grafana::{self, DefaultFormat, Scope, Variable};
-use genesys_aht_tests::influxdb::InfluxDb;
-use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal as ExecdSignal, Value};
 use genesys_aht_tests::{flux, workspace};
-use genesys_sim::{Clock, Sim, SimConfig};
+use genesys_sim::Sim;
 use serde_json::Value as Json;
 
 const GRANULARITY_SECS: i64 = 900;
-const LIMIT: Duration = Duration::from_secs(20);
 /// The interval variable's auto settings in the shipped dashboards.
 const AUTO_COUNT: i64 = 100;
 const AUTO_MIN_MS: i64 = 900_000;
@@ -34,43 +28,6 @@ type Sums = BTreeMap<(i64, String), (i64, i64)>;
 fn dashboard(name: &str) -> Json {
     let path = format!("{}/../dashboards/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn to_point(metric: &Metric) -> Point {
-    Point {
-        timestamp_ns: metric.timestamp.unwrap(),
-        tags: metric
-            .tags
-            .iter()
-            .filter_map(|(k, v)| {
-                let key = tags::ALL.into_iter().find(|t| t == k)?;
-                Some((key, v.clone()))
-            })
-            .collect(),
-        fields: metric
-            .fields
-            .iter()
-            .filter_map(|(k, v)| {
-                let value = match v {
-                    Value::Integer(i) => FieldValue::Integer(*i),
-                    Value::Float(f) => FieldValue::Float(*f),
-                    _ => return None,
-                };
-                Some((k.clone(), value))
-            })
-            .collect(),
-    }
-}
-
-/// The plugin's points, conversation and internal, as InfluxDB receives them (tags
-/// outside the contract's, such as the request counters', are left out).
-fn line_protocol(metrics: &[(usize, Metric)]) -> String {
-    let mut out = Vec::new();
-    for (_, m) in metrics {
-        let body = genesys_aht_contract::encode_batch_as(&m.measurement, &[to_point(m)]).unwrap();
-        out.extend(body);
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// Ground truth: (window start s, skill name) → (handle sum ms, count), over the
@@ -263,63 +220,14 @@ fn influx_values(answer: &Json, column: &str) -> BTreeMap<(i64, String), f64> {
 
 #[tokio::test]
 async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
-    let now = jiff::Timestamp::now();
-    let sim = Sim::start(SimConfig {
-        clock: Clock::Fixed(now),
-        check_contract: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let influx = InfluxDb::start().await.expect("start influxd");
-    let dir = tempfile::tempdir().unwrap();
-    let plugin_config = dir.path().join("plugin.toml");
-    std::fs::write(
-        &plugin_config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"${{SIM_SECRET}}\"\n\
-             [collect]\ngranularity = \"15m\"\nlookback = \"2h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n",
-            sim.base_url()
-        ),
-    )
-    .unwrap();
-    let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
-    execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];
-    execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];
-    // The plugin's own default; Telegraf's (and the stand-in's) is "none".
-    execd.signal = ExecdSignal::Stdin;
-    let telegraf = Execd::start(execd).await.unwrap();
-    telegraf.gather().await.unwrap();
-    assert!(
-        telegraf
-            .wait_until(LIMIT, |r| r
-                .metrics
-                .iter()
-                .any(|(_, m)| m.measurement == genesys_aht_contract::MEASUREMENT))
-            .await
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, recorded) = telegraf.stop().await;
-    influx
-        .write(&line_protocol(&recorded.metrics))
-        .await
-        .expect("InfluxDB accepts every line");
-    let collected_end = now.as_second().div_euclid(GRANULARITY_SECS) * GRANULARITY_SECS;
-    let collected_start = collected_end - 8 * GRANULARITY_SECS;
-
-    let config = dir.path().join("sidecar.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\n[influx]\nbackend = \"influxql\"\nurl = \"{}\"\nbucket = \"{}\"\n",
-            influx.url, influx.database
-        ),
-    )
-    .unwrap();
+    let stack = common::stack::collect_once().await;
+    let (sim, influx, now) = (&stack.sim, &stack.influx, stack.now);
+    let (collected_start, collected_end) = (stack.start, stack.end);
+    let config = stack.sidecar_config("sidecar.toml", None, "");
     let (_sidecar, base) = workspace::start_sidecar(&config).await;
 
     let all_skills: Vec<String> = {
-        let mut t: Vec<String> = truth(&sim, collected_start, collected_end, 86_400, None)
+        let mut t: Vec<String> = truth(sim, collected_start, collected_end, 86_400, None)
             .into_keys()
             .map(|(_, s)| s)
             .collect();
@@ -398,7 +306,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         let wstart = (sel.from_ms / 1000).div_euclid(window_s) * window_s;
         let wend = (sel.to_ms / 1000 + window_s - 1).div_euclid(window_s) * window_s;
         let want = truth(
-            &sim,
+            sim,
             wstart.max(collected_start),
             wend.min(collected_end),
             window_s,
@@ -436,7 +344,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         // a bucket starting inside it.
         let (from_s, to_s) = ((sel.from_ms + 999) / 1000, (sel.to_ms + 999) / 1000);
         let buckets = truth(
-            &sim,
+            sim,
             collected_start,
             collected_end,
             GRANULARITY_SECS,

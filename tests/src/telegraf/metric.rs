@@ -69,6 +69,47 @@ impl Metric {
             _ => None,
         }
     }
+
+    /// The metric as a contract point, for InfluxDB's `/write`: tags outside the
+    /// contract's (such as the plugin's request counters') and fields that are not
+    /// integers or floats are left out.
+    pub fn to_point(&self) -> genesys_aht_contract::Point {
+        use genesys_aht_contract::FieldValue as Field;
+        use genesys_aht_contract::names::tags;
+        genesys_aht_contract::Point {
+            timestamp_ns: self.timestamp.unwrap_or_default(),
+            tags: self
+                .tags
+                .iter()
+                .filter_map(|(k, v)| Some((tags::ALL.into_iter().find(|t| t == k)?, v.clone())))
+                .collect(),
+            fields: self
+                .fields
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Value::Integer(i) => Some((k.clone(), Field::Integer(*i))),
+                    Value::Float(f) => Some((k.clone(), Field::Float(*f))),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What Telegraf's InfluxDB output would write for these metrics (as the harness
+/// records them, with the plugin instance), as line protocol, each metric through
+/// [`Metric::to_point`].
+pub fn line_protocol(
+    metrics: &[(usize, Metric)],
+) -> Result<String, genesys_aht_contract::PointError> {
+    let mut out = Vec::new();
+    for (_, m) in metrics {
+        out.extend(genesys_aht_contract::encode_batch_as(
+            &m.measurement,
+            &[m.to_point()],
+        )?);
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 impl From<&FieldValue<'_>> for Value {

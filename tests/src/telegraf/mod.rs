@@ -47,7 +47,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use metric::{Metric, Store, Value};
+pub use metric::{Metric, Store, Value, line_protocol};
 use streams::{ReaderControl, lock};
 
 /// How long Telegraf waits after closing stdin, and again after SIGTERM.

@@ -1,5 +1,9 @@
 //! Shared by the end-to-end tests: the simulator's ground truth as the sidecar
-//! groups it by skill.
+//! groups it by skill, and a live stack with one gather of data ([`stack`]).
+
+// Not every test binary that includes this module uses every helper.
+#[allow(dead_code)]
+pub(crate) mod stack;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
