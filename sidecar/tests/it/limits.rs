@@ -61,18 +61,8 @@ async fn get_limited(
     path: String,
     token: &str,
 ) -> (u16, Option<String>, Value) {
-    let response = http
-        .get(format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, retry_after, response.json().await.unwrap())
+    let request = http.get(format!("{base}{path}")).bearer_auth(token);
+    status_retry_after_json(request.send().await.unwrap()).await
 }
 
 #[tokio::test]

@@ -51,6 +51,41 @@ fn served_healthz(sidecar: &Running) -> u64 {
         .map_or(0, |n| n.parse().unwrap())
 }
 
+/// The certificate a new connection to `sidecar` gets (a new client each time).
+async fn new_connection_cert(sidecar: &Running, server_ca: &Ca, identity: &Issued) -> Vec<u8> {
+    let fresh = client(server_ca, Some(identity));
+    let response = fresh
+        .get(format!("{}/healthz", sidecar.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    server_cert(&response)
+}
+
+/// Waits until new connections get `want`; until then they must get `before`
+/// (the listener applies a new configuration in its own task).
+async fn until_new_connections_get(
+    sidecar: &Running,
+    (server_ca, identity): (&Ca, &Issued),
+    before: &[u8],
+    want: &[u8],
+) {
+    let started = Instant::now();
+    loop {
+        let got = new_connection_cert(sidecar, server_ca, identity).await;
+        if got == want {
+            return;
+        }
+        assert_eq!(got, before, "neither the old certificate nor the new one");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the new certificate never came"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn only_clients_with_a_certificate_from_the_configured_ca_are_served() {
     let standin = standin().await;
@@ -127,26 +162,8 @@ async fn a_replaced_certificate_serves_new_connections_while_an_open_one_finishe
 
     replace_file(&files.cert, &second.cert);
     replace_file(&files.key, &second.key);
-    // The change is noticed on its own (no SIGHUP); each try is a new connection.
-    let started = Instant::now();
-    loop {
-        let fresh = client(&server_ca, Some(&identity));
-        let response = fresh
-            .get(format!("{}/healthz", sidecar.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        if server_cert(&response) == second.der {
-            break;
-        }
-        assert_eq!(server_cert(&response), first.der);
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the new certificate never came"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The change is noticed on its own (no SIGHUP).
+    until_new_connections_get(&sidecar, (&server_ca, &identity), &first.der, &second.der).await;
     assert!(!held.is_finished(), "the held request must still be open");
 
     gate.add_permits(1000);
@@ -185,33 +202,12 @@ async fn a_key_that_does_not_match_is_refused_and_the_certificate_in_force_kept(
         metrics.contains("sidecar_reloads_total{what=\"tls\",result=\"error\"} 1\n"),
         "{metrics}"
     );
-    let fresh = client(&server_ca, Some(&client_ca.client("dashboard")));
-    let response = fresh
-        .get(format!("{}/healthz", sidecar.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(server_cert(&response), first.der);
-    // The key follows: the pair loads, and the listener takes it for the next
-    // connections (it applies a new configuration in its own task).
+    let identity = client_ca.client("dashboard");
+    let got = new_connection_cert(&sidecar, &server_ca, &identity).await;
+    assert_eq!(got, first.der);
+    // The key follows: the pair loads.
     replace_file(&files.key, &second.key);
     sidecar.reload().await;
-    let started = Instant::now();
-    loop {
-        let fresh = client(&server_ca, Some(&client_ca.client("dashboard")));
-        let response = fresh
-            .get(format!("{}/healthz", sidecar.url))
-            .send()
-            .await
-            .unwrap();
-        if server_cert(&response) == second.der {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the new pair never came"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_new_connections_get(&sidecar, (&server_ca, &identity), &first.der, &second.der).await;
     sidecar.stop().await;
 }
