@@ -227,7 +227,14 @@ fn warn_if_exposed(config: &Config, addr: SocketAddr) {
     if addr.ip().is_loopback() {
         return;
     }
-    match (config.tls.is_some(), config.http.has_tokens()) {
+    let client_certificates = config
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.client_ca_file.is_some());
+    match (
+        config.tls.is_some(),
+        config.http.has_tokens() || client_certificates,
+    ) {
         (false, false) => tracing::warn!(
             "listening on {addr}, beyond loopback, without [tls] or a bearer token: anyone who can reach it reads the data; set [tls] and [http] bearer_token_file, or listen on 127.0.0.1 behind a reverse proxy"
         ),
