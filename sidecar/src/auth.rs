@@ -1,14 +1,17 @@
-//! The optional bearer token on the data routes, compared in constant time.
+//! The bearer tokens on the data routes: one of the tokens in force, compared in
+//! constant time (see [`crate::tokens`]).
+
+use std::sync::Arc;
 
 use salvo::prelude::*;
 
-use crate::config::Secret;
 use crate::error::ApiError;
+use crate::tokens::Tokens;
 
-/// Refuses data requests without `Authorization: Bearer <token>` for this token.
-/// Routed only when a token is configured, so an open sidecar pays nothing for it.
+/// Refuses data requests without `Authorization: Bearer <token>` for a token in
+/// force. Routed only when tokens are configured, so an open sidecar pays nothing.
 #[derive(Debug, Clone)]
-pub struct RequireBearer(pub Secret);
+pub struct RequireBearer(pub Arc<Tokens>);
 
 #[async_trait]
 impl Handler for RequireBearer {
@@ -19,18 +22,19 @@ impl Handler for RequireBearer {
         res: &mut Response,
         ctrl: &mut FlowCtrl,
     ) {
-        let given = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer);
-        if !given
-            .is_some_and(|token| constant_time_eq(token.as_bytes(), self.0.expose().as_bytes()))
-        {
+        if !presented_token(req).is_some_and(|token| self.0.accepts(token)) {
             ApiError::unauthorized().write_to(res);
             ctrl.skip_rest();
         }
     }
+}
+
+/// The token of the request's `Authorization: Bearer <token>` header, if any.
+pub fn presented_token(req: &Request) -> Option<&str> {
+    req.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
 }
 
 /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
@@ -39,26 +43,9 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Equal bytes, in a time that depends only on the lengths: the position of the
-/// first wrong byte of a guess does not show.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_compare_exactly() {
-        assert!(constant_time_eq(b"secret", b"secret"));
-        assert!(!constant_time_eq(b"secret", b"secreT"));
-        assert!(!constant_time_eq(b"secret", b"secret2"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
 
     #[test]
     fn bearer_values_are_parsed() {

@@ -128,6 +128,11 @@ impl Backend {
         })
     }
 
+    /// `influx.timeout`: how long one upstream query may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The bucket for an interval: the daily roll-up for whole days, the hourly one
     /// for whole hours, when configured; the raw bucket otherwise.
     pub fn bucket_for(&self, interval_s: u64) -> &str {

@@ -119,7 +119,15 @@ impl AnswerCache {
 
     /// The answer cached for a request target (path and query as sent), if any.
     pub async fn get(&self, target: &str) -> Option<Bytes> {
-        self.entries.get(target).await.map(|cached| cached.body)
+        self.get_expiring(target).await.map(|(body, _)| body)
+    }
+
+    /// The answer cached for a request target, and when it expires.
+    pub async fn get_expiring(&self, target: &str) -> Option<(Bytes, Instant)> {
+        self.entries
+            .get(target)
+            .await
+            .map(|cached| (cached.body, cached.expires_at))
     }
 
     /// The cached answer for `key`, or the one `fetch` produces (cached for
@@ -131,6 +139,22 @@ impl AnswerCache {
         key: &CacheKey,
         fetch: F,
     ) -> Result<(Bytes, Lookup), Arc<E>>
+    where
+        F: Future<Output = Result<String, E>>,
+        E: Send + Sync + 'static,
+    {
+        self.get_or_fetch_expiring(target, key, fetch)
+            .await
+            .map(|(body, lookup, _)| (body, lookup))
+    }
+
+    /// [`AnswerCache::get_or_fetch`], with when the answer expires.
+    pub async fn get_or_fetch_expiring<F, E>(
+        &self,
+        target: &str,
+        key: &CacheKey,
+        fetch: F,
+    ) -> Result<(Bytes, Lookup, Instant), Arc<E>>
     where
         F: Future<Output = Result<String, E>>,
         E: Send + Sync + 'static,
@@ -158,9 +182,9 @@ impl AnswerCache {
                 (cached, lookup)
             }
         };
-        let body = cached.body.clone();
+        let (body, expires_at) = (cached.body.clone(), cached.expires_at);
         self.entries.insert(target.to_owned(), cached).await;
-        Ok((body, lookup))
+        Ok((body, lookup, expires_at))
     }
 }
 

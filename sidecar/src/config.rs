@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod security;
 mod values;
 
+pub use security::TlsConfig;
+pub(crate) use security::parse_sha256;
+use security::{check_security, default_reload_check};
 pub use values::{Secret, expand_env, parse_byte_size};
 use values::{byte_size, duration, env_opt_string, env_string};
 
@@ -52,9 +56,15 @@ pub struct Config {
     /// Authentication and CORS.
     #[serde(default)]
     pub http: HttpConfig,
-    /// Bounds on what one request may ask for.
+    /// Bounds on what one request, and one client, may ask for.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// HTTPS: the sidecar's own certificate (and the CA its clients' come from).
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// The file this config was read from, re-read on reload (none when parsed from text).
+    #[serde(skip)]
+    pub source: Option<std::path::PathBuf>,
 }
 
 /// Which query language and endpoint the sidecar speaks.
@@ -105,6 +115,9 @@ pub struct InfluxConfig {
     /// Time limit for one upstream query, from connect to the last byte (e.g. `10s`).
     #[serde(default = "default_timeout", deserialize_with = "duration")]
     pub timeout: Duration,
+    /// Most queries sent to InfluxDB at once, all clients together; more wait their turn.
+    #[serde(default = "default_max_concurrent_queries")]
+    pub max_concurrent_queries: usize,
 }
 
 /// `[cache]`.
@@ -126,15 +139,48 @@ pub struct CacheConfig {
 }
 
 /// `[http]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
     /// When set, `/metrics/aht` and `/skills` need `Authorization: Bearer <token>`.
     #[serde(default)]
     pub bearer_token: Option<Secret>,
+    /// Tokens as SHA-256 digests (64 hex digits, `sha256:` prefix optional), so the
+    /// config holds none in clear: `printf %s "$TOKEN" | sha256sum`.
+    #[serde(default)]
+    pub bearer_token_sha256: Vec<String>,
+    /// A file of tokens, one a line (a token, or `sha256:<hex>`; `#` comments),
+    /// re-read when it changes. It must not be readable by others.
+    #[serde(default, deserialize_with = "env_opt_string")]
+    pub bearer_token_file: Option<String>,
+    /// How often the token and TLS files (and this config's tokens) are checked for
+    /// changes; SIGHUP reloads at once.
+    #[serde(default = "default_reload_check", deserialize_with = "duration")]
+    pub reload_check: Duration,
     /// Origins allowed by CORS (`["*"]` for any); empty: no CORS headers.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            bearer_token: None,
+            bearer_token_sha256: Vec::new(),
+            bearer_token_file: None,
+            reload_check: default_reload_check(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// Whether any bearer token is configured (the data routes then require one).
+    pub fn has_tokens(&self) -> bool {
+        self.bearer_token.is_some()
+            || !self.bearer_token_sha256.is_empty()
+            || self.bearer_token_file.is_some()
+    }
 }
 
 /// `[limits]`.
@@ -153,6 +199,20 @@ pub struct LimitsConfig {
     /// Longest accepted `skill`, `queue` or `media_type` value, in characters.
     #[serde(default = "default_max_value_chars")]
     pub max_value_chars: usize,
+    /// Longest accepted query string, in bytes (longer: 414).
+    #[serde(default = "default_max_query_bytes")]
+    pub max_query_bytes: usize,
+    /// Cache misses one client (a token, or an address without one) may cause per
+    /// second, on average; 0: no limit. Hits are not counted.
+    #[serde(default = "default_client_misses_per_second")]
+    pub client_misses_per_second: f64,
+    /// Misses one client may cause in a burst above that rate.
+    #[serde(default = "default_client_miss_burst")]
+    pub client_miss_burst: u32,
+    /// Upstream queries one client may have running at once; more wait for one to
+    /// finish (up to `influx.timeout`, then 429); 0: no limit.
+    #[serde(default = "default_client_concurrent_queries")]
+    pub client_concurrent_queries: usize,
 }
 
 impl Default for CacheConfig {
@@ -173,6 +233,10 @@ impl Default for LimitsConfig {
             max_points: default_max_points(),
             max_skills: default_max_skills(),
             max_value_chars: default_max_value_chars(),
+            max_query_bytes: default_max_query_bytes(),
+            client_misses_per_second: default_client_misses_per_second(),
+            client_miss_burst: default_client_miss_burst(),
+            client_concurrent_queries: default_client_concurrent_queries(),
         }
     }
 }
@@ -210,6 +274,21 @@ fn default_max_skills() -> usize {
 fn default_max_value_chars() -> usize {
     256
 }
+fn default_max_concurrent_queries() -> usize {
+    16
+}
+fn default_max_query_bytes() -> usize {
+    4096
+}
+fn default_client_misses_per_second() -> f64 {
+    20.0
+}
+fn default_client_miss_burst() -> u32 {
+    200
+}
+fn default_client_concurrent_queries() -> usize {
+    4
+}
 
 impl Config {
     /// Reads and checks a config file.
@@ -218,7 +297,9 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        Config::parse(&text)
+        let mut config = Config::parse(&text)?;
+        config.source = Some(path.into());
+        Ok(config)
     }
 
     /// Parses and checks config text.
@@ -267,7 +348,10 @@ impl Config {
         if self.limits.max_points == 0 || self.limits.max_skills == 0 {
             return invalid("limits", "max_points and max_skills must be at least 1");
         }
-        Ok(())
+        if self.influx.max_concurrent_queries == 0 {
+            return invalid("influx.max_concurrent_queries", "expected at least 1");
+        }
+        check_security(self)
     }
 }
 

@@ -7,13 +7,15 @@ use salvo::prelude::{Json, Response};
 use serde::Serialize;
 
 use crate::backend::UpstreamError;
+use crate::limits::{Limit, Refused};
 use crate::request::Invalid;
 
 /// The JSON body of an error answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_request`, `unauthorized`, `not_found`,
-    /// `method_not_allowed`, `upstream_error`, `upstream_rate_limited`,
+    /// `method_not_allowed`, `query_too_long`, `rate_limited`, `upstream_error`,
+    /// `upstream_rate_limited`,
     /// `upstream_unavailable`, `upstream_timeout`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a human.
@@ -52,6 +54,30 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "expected the header Authorization: Bearer <token> with the configured token",
+        )
+    }
+
+    /// 429 for a client over one of its limits, with the seconds to wait.
+    pub fn too_many(refused: Refused) -> ApiError {
+        let reason = match refused.limit {
+            Limit::ConcurrentQueries => {
+                "this client's limits.client_concurrent_queries queries stayed busy for longer than influx.timeout; retry when one has finished"
+            }
+            _ => {
+                "this client caused more cache misses than limits.client_misses_per_second allows; retry after Retry-After seconds"
+            }
+        };
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", reason);
+        error.retry_after = Some(HeaderValue::from(refused.retry_after_secs));
+        error
+    }
+
+    /// 414 for a query string over `limits.max_query_bytes`.
+    pub fn query_too_long(max: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "query_too_long",
+            format!("the query string is longer than limits.max_query_bytes ({max} bytes)"),
         )
     }
 

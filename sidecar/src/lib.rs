@@ -19,7 +19,12 @@
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
 //! - [`page`]: the chart page at `/`, its files embedded in the binary.
-//! - [`server`]: CORS, request counting, binding, graceful shutdown.
+//! - [`tokens`]: several bearer tokens, as SHA-256 digests, compared in constant time.
+//! - [`limits`]: per-client limits on cache misses and running upstream queries.
+//! - [`headers`]: the security headers on every answer.
+//! - [`tls`]: the sidecar's own TLS files, for rustls.
+//! - [`reload`]: tokens and TLS files reloaded on change or SIGHUP.
+//! - [`server`]: CORS, request counting, binding (HTTP or TLS), graceful shutdown.
 
 pub mod answer;
 pub mod auth;
@@ -29,15 +34,20 @@ pub mod config;
 pub mod csv;
 pub mod error;
 pub mod flux;
+pub mod headers;
 pub mod identity;
 pub mod influxql;
+pub mod limits;
 pub mod metrics;
 pub mod page;
+pub mod reload;
 pub mod request;
 pub mod routes;
 pub mod server;
 pub mod sql;
 pub mod state;
+pub mod tls;
+pub mod tokens;
 
 pub use config::Config;
 pub use server::{Running, run, shutdown_signal, start};

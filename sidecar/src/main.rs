@@ -42,10 +42,10 @@ async fn serve() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let config = Config::load(&cli.config).with_context(|| format!("config {}", cli.config))?;
-    run(&config, shutdown_signal(), |addr| {
+    run(&config, shutdown_signal(), |url| {
         // The first stdout line tells scripts and tests where to connect.
-        let _ = writeln!(std::io::stdout(), "http://{addr}");
-        tracing::info!("listening on http://{addr}");
+        let _ = writeln!(std::io::stdout(), "{url}");
+        tracing::info!("listening on {url}");
     })
     .await?;
     Ok(())

@@ -19,6 +19,10 @@ pub struct Metrics {
     cache_misses: AtomicU64,
     cache_coalesced: AtomicU64,
     upstream: Mutex<Latency>,
+    /// Requests refused by a limit, by the limit's label.
+    limited: Mutex<BTreeMap<&'static str, u64>>,
+    /// Reloads, by what was reloaded and whether it loaded.
+    reloads: Mutex<BTreeMap<(&'static str, bool), u64>>,
 }
 
 #[derive(Debug, Default)]
@@ -77,6 +81,21 @@ impl Metrics {
         }
     }
 
+    /// Counts a request refused by a limit (`miss_rate`, `concurrent_queries`,
+    /// `query_length`).
+    pub fn limited(&self, limit: &'static str) {
+        if let Ok(mut map) = self.limited.lock() {
+            *map.entry(limit).or_default() += 1;
+        }
+    }
+
+    /// Counts a reload of `what` (`tokens`, `tls`, `config`).
+    pub fn reload(&self, what: &'static str, ok: bool) {
+        if let Ok(mut map) = self.reloads.lock() {
+            *map.entry((what, ok)).or_default() += 1;
+        }
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -114,7 +133,32 @@ impl Metrics {
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
         self.render_latency(&mut out);
+        self.render_security(&mut out);
         out
+    }
+
+    fn render_security(&self, out: &mut String) {
+        let name = "sidecar_limited_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Requests refused with 429 or 414 by a per-client or request limit.\n# TYPE {name} counter"
+        );
+        if let Ok(map) = self.limited.lock() {
+            for (limit, n) in map.iter() {
+                let _ = writeln!(out, "{name}{{limit=\"{limit}\"}} {n}");
+            }
+        }
+        let name = "sidecar_reloads_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Reloads of tokens, TLS files and the config's tokens, by result.\n# TYPE {name} counter"
+        );
+        if let Ok(map) = self.reloads.lock() {
+            for ((what, ok), n) in map.iter() {
+                let result = if *ok { "ok" } else { "error" };
+                let _ = writeln!(out, "{name}{{what=\"{what}\",result=\"{result}\"}} {n}");
+            }
+        }
     }
 
     fn render_latency(&self, out: &mut String) {
@@ -155,6 +199,14 @@ mod tests {
         assert!(text.contains("sidecar_upstream_query_seconds_bucket{le=\"0.01\"} 0\n"));
         assert!(text.contains("sidecar_upstream_query_seconds_bucket{le=\"0.025\"} 1\n"));
         assert!(text.contains("sidecar_upstream_query_seconds_count 1\n"));
+        m.limited("miss_rate");
+        m.reload("tls", false);
+        let text = m.render();
+        assert!(
+            text.contains("sidecar_limited_total{limit=\"miss_rate\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("sidecar_reloads_total{what=\"tls\",result=\"error\"} 1\n"));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! HTTP routes: the data endpoints, health, readiness, self metrics, OpenAPI, and
 //! the chart page ([`crate::page`]).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use salvo::http::StatusCode;
-use salvo::http::header::{CONTENT_TYPE, HeaderValue};
+use salvo::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use salvo::prelude::*;
 use salvo_oapi::swagger_ui::SwaggerUi;
 
@@ -14,6 +16,8 @@ use crate::backend::UpstreamError;
 use crate::cache::{CacheKey, Lookup};
 use crate::config::LimitsConfig;
 use crate::error::{ApiError, ErrorBody};
+use crate::headers::cache_control;
+use crate::limits::{ClientKey, Limit};
 use crate::request::{Invalid, parse_aht, parse_skills};
 use crate::state::AppState;
 
@@ -22,8 +26,8 @@ use crate::state::AppState;
 /// request's depot instead cost several per cent of the cached throughput.
 pub fn route(state: Arc<AppState>) -> Router {
     let mut data = Router::new();
-    if let Some(token) = state.bearer_token.clone() {
-        data = data.hoop(crate::auth::RequireBearer(token));
+    if let Some(tokens) = state.tokens.clone() {
+        data = data.hoop(crate::auth::RequireBearer(tokens));
     }
     let data = data
         .push(Router::with_path("metrics/aht").get(Aht(state.clone())))
@@ -73,7 +77,8 @@ struct Aht(Arc<AppState>);
         (status_code = 200, description = "Windows with data", body = AhtAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 414, description = "Query string longer than limits.max_query_bytes", body = ErrorBody),
+        (status_code = 429, description = "This client is over its cache-miss rate or concurrent queries (rate_limited, with Retry-After), or InfluxDB asks to slow down (upstream_rate_limited, its Retry-After passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
         (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
@@ -104,7 +109,8 @@ struct Skills(Arc<AppState>);
         (status_code = 200, description = "Sorted skill names", body = SkillsAnswer),
         (status_code = 400, description = "Invalid request", body = ErrorBody),
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 414, description = "Query string longer than limits.max_query_bytes", body = ErrorBody),
+        (status_code = 429, description = "This client is over its cache-miss rate or concurrent queries (rate_limited, with Retry-After), or InfluxDB asks to slow down (upstream_rate_limited, its Retry-After passed on)", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
         (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
@@ -120,33 +126,64 @@ impl Skills {
     }
 }
 
-/// The answer to a data request: cached under its target (one lookup, no parsing),
-/// or parsed with `parse`, then cached or asked of InfluxDB once for every
-/// concurrent request that means the same.
+/// The answer to a data request, and when its cached copy expires: cached under
+/// its target (one lookup, no parsing), or parsed with `parse`, then cached or asked
+/// of InfluxDB once for every concurrent request that means the same.
 async fn answer(
     state: &Arc<AppState>,
     req: &Request,
     parse: impl FnOnce(&Request, &LimitsConfig) -> Result<CacheKey, Invalid>,
-) -> Result<Bytes, ApiError> {
+) -> Result<(Bytes, Instant), ApiError> {
     let target = req.uri().path_and_query().map_or("", |pq| pq.as_str());
-    if let Some(body) = state.cache.get(target).await {
+    let query_bytes = req.uri().query().map_or(0, str::len);
+    if query_bytes > state.limits.max_query_bytes {
+        state.metrics.limited(Limit::QueryLength.label());
+        return Err(ApiError::query_too_long(state.limits.max_query_bytes));
+    }
+    if let Some(found) = state.cache.get_expiring(target).await {
         state.metrics.lookup(Lookup::Hit);
-        return Ok(body);
+        return Ok(found);
     }
     let key = parse(req, &state.limits).map_err(ApiError::bad_request)?;
     // Boxed: the upstream query's state is large, and a hit should not carry it.
-    Box::pin(miss(state, target, key)).await
+    Box::pin(miss(state, req, target, key)).await
 }
 
-async fn miss(state: &Arc<AppState>, target: &str, key: CacheKey) -> Result<Bytes, ApiError> {
+/// Who a request counts against: its token when tokens are required, else its address.
+fn client_of(state: &AppState, req: &Request) -> ClientKey {
+    if state.tokens.is_some()
+        && let Some(token) = crate::auth::presented_token(req)
+    {
+        return ClientKey::Token(crate::tokens::digest(token));
+    }
+    let addr = req.remote_addr().clone().into_std();
+    ClientKey::Addr(addr.map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip()))
+}
+
+async fn miss(
+    state: &Arc<AppState>,
+    req: &Request,
+    target: &str,
+    key: CacheKey,
+) -> Result<(Bytes, Instant), ApiError> {
+    // Held until the answer is there: one of the client's concurrent queries,
+    // waited for no longer than a query may take.
+    let admitted = state
+        .clients
+        .admit(client_of(state, req), state.backend.timeout())
+        .await;
+    let _permit = admitted.map_err(|refused| {
+        state.metrics.limited(refused.limit.label());
+        ApiError::too_many(refused)
+    })?;
     let found = state
         .cache
-        .get_or_fetch(target, &key, fetch(state, &key))
+        .get_or_fetch_expiring(target, &key, fetch(state, &key))
         .await;
     match found {
-        Ok((body, lookup)) => {
+        Ok((body, lookup, expires_at)) => {
             state.metrics.lookup(lookup);
-            Ok(body)
+            Ok((body, expires_at))
         }
         Err(error) => {
             state.metrics.lookup(Lookup::Miss);
@@ -159,6 +196,9 @@ async fn miss(state: &Arc<AppState>, target: &str, key: CacheKey) -> Result<Byte
 /// The JSON answer for `key`, from InfluxDB: the names the IDs carry first (cached),
 /// then the data query.
 async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError> {
+    // All clients together never have more queries running than configured; the
+    // semaphore is never closed, so acquiring only waits.
+    let _slot = state.upstream_slots.acquire().await.ok();
     let backend = &state.backend;
     let range = match key {
         CacheKey::Aht(request) => request.range,
@@ -186,10 +226,13 @@ async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError
 
 const JSON_CONTENT_TYPE: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
 
-fn write_json(res: &mut Response, result: Result<Bytes, ApiError>) {
+fn write_json(res: &mut Response, result: Result<(Bytes, Instant), ApiError>) {
     match result {
-        Ok(body) => {
-            res.headers_mut().insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
+        Ok((body, expires_at)) => {
+            let left = expires_at.saturating_duration_since(Instant::now());
+            let headers = res.headers_mut();
+            headers.insert(CONTENT_TYPE, JSON_CONTENT_TYPE);
+            headers.insert(CACHE_CONTROL, cache_control(left.as_secs()));
             res.write_body(body).ok();
         }
         Err(error) => error.write_to(res),
@@ -244,5 +287,6 @@ impl Prometheus {
 pub(crate) async fn json_errors(res: &mut Response, ctrl: &mut FlowCtrl) {
     let status = res.status_code.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     ApiError::from_status(status).write_to(res);
+    crate::headers::add_security_headers(res);
     ctrl.skip_rest();
 }

@@ -1,9 +1,15 @@
 //! What every request shares.
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use crate::backend::Backend;
 use crate::cache::AnswerCache;
-use crate::config::{LimitsConfig, Secret};
+use crate::config::LimitsConfig;
+use crate::limits::ClientLimits;
 use crate::metrics::Metrics;
+use crate::tokens::Tokens;
 
 /// The service's shared state.
 #[derive(Debug)]
@@ -16,6 +22,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Request bounds.
     pub limits: LimitsConfig,
-    /// The bearer token the data routes require, if any.
-    pub bearer_token: Option<Secret>,
+    /// The bearer tokens the data routes require, if any are configured.
+    pub tokens: Option<Arc<Tokens>>,
+    /// Misses and running queries per client.
+    pub clients: ClientLimits,
+    /// Queries InfluxDB may be running for the sidecar (`influx.max_concurrent_queries`).
+    pub upstream_slots: Semaphore,
 }

@@ -70,7 +70,10 @@ bind-address = "127.0.0.1:{rpc_port}"
   store-enabled = false
 [http]
   bind-address = "127.0.0.1:{http_port}"
-  log-enabled = false
+  # Each request's method, target, InfluxDB's own request ID (a time-based UUID:
+  # when it arrived) and duration (crate::influxdb_log reads them).
+  log-enabled = true
+  access-log-path = "{d}/access.log"
 [continuous_queries]
   # How often the server checks whether a continuous query is due (the default is
   # 1s): short, so that a test sees a due run soon.
@@ -130,6 +133,11 @@ impl InfluxDb {
         self.child.wait()?;
         self.child = spawn(self.dir.path())?;
         self.wait_ready(Duration::from_secs(20)).await
+    }
+
+    /// The server's HTTP access log (see [`crate::influxdb_log`]).
+    pub fn access_log_path(&self) -> PathBuf {
+        self.dir.path().join("access.log")
     }
 
     fn log_path(&self) -> PathBuf {

@@ -7,11 +7,15 @@
 //!   intervals), for expanding the shipped dashboards as Grafana would.
 //! - [`influxdb`]: a throwaway InfluxDB 1.x server (Debian's `influxd`), started on a
 //!   free port with its own data directory and stopped when dropped.
+//! - [`influxdb_log`]: the queries InfluxDB 1.x ran, and how many at once, from its
+//!   own access log.
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
 //!   the functions a Flux text calls.
 //! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
 //!   generator, for the roll-up tests.
+//! - [`secrets`]: the secrets of the test run, and the one check that none shows in
+//!   a captured stream.
 //! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
 //!   the one definition every roll-up (Flux tasks, InfluxQL backfill and continuous
 //!   queries, the InfluxDB 3 plugin) is held to.
@@ -28,7 +32,9 @@ pub mod browser;
 pub mod flux;
 pub mod grafana;
 pub mod influxdb;
+pub mod influxdb_log;
 pub mod raw_points;
 pub mod rollup;
+pub mod secrets;
 pub mod telegraf;
 pub mod workspace;

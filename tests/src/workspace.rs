@@ -63,25 +63,43 @@ pub async fn start_influxdb3_stand_in(data: &Path, log: &Path) -> (tokio::proces
     start_printing_url(command).await
 }
 
-/// Spawns `command` (stdin closed, stdout piped, stderr dropped, killed when dropped)
-/// and returns it with the `http://` base URL it prints as its first line.
+/// Spawns `command` (stdin closed, stdout piped, killed when dropped) and returns it
+/// with the `http://` or `https://` base URL it prints as its first line. Its
+/// stderr is read to the end and every line passes the test run's secret check
+/// ([`crate::secrets`]).
 pub async fn start_printing_url(
     mut command: tokio::process::Command,
 ) -> (tokio::process::Child, String) {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("the server starts");
+    let program = command
+        .as_std()
+        .get_program()
+        .to_string_lossy()
+        .into_owned();
+    let stderr = child.stderr.take().expect("piped stderr");
+    tokio::spawn(async move {
+        let stream = format!("the stderr of {program}");
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            crate::secrets::check_or_exit(&stream, &line);
+        }
+    });
     let stdout = child.stdout.take().expect("piped stdout");
     let mut first = String::new();
     tokio::time::timeout(START_LIMIT, BufReader::new(stdout).read_line(&mut first))
         .await
         .expect("the server prints its URL")
         .expect("stdout is readable");
-    assert!(first.starts_with("http://"), "it printed {first:?}");
+    assert!(
+        first.starts_with("http://") || first.starts_with("https://"),
+        "it printed {first:?}"
+    );
     (child, first.trim().to_owned())
 }
 

@@ -299,13 +299,12 @@ fn secret(g: &GenesysConfig, lookup: Lookup<'_>) -> Result<Secret, ConfigError> 
         (Some(text), None) => Secret::new(env::expand("genesys.client_secret", text, lookup)?),
         (None, Some(path)) => {
             let path = env::expand("genesys.client_secret_file", path, lookup)?;
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            crate::secret::read_secret_file(&path).map_err(|e| {
                 ConfigError::invalid(
                     "genesys.client_secret_file",
-                    format!("a readable file ({path}: {e})"),
+                    format!("a file only its owner and group can read ({e})"),
                 )
-            })?;
-            Secret::new(text.trim_end())
+            })?
         }
     };
     if value.is_blank() {

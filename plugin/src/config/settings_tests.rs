@@ -208,6 +208,12 @@ fn secrets_come_from_one_place_and_are_never_empty() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("secret");
     std::fs::write(&file, "from-file\n").expect("write secret");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let owner_only = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(&file, owner_only).expect("chmod");
+    }
     let from_file = MINIMAL.replace(
         "client_secret = \"s\"",
         &format!("client_secret_file = {:?}", file.display().to_string()),

@@ -34,7 +34,8 @@ use crate::support::TestPoint;
 use tables::RunError;
 
 pub(crate) const ORG: &str = "test-org";
-pub(crate) const TOKEN: &str = "test-token";
+/// The InfluxDB token the sidecar must send: one of the test run's known secrets.
+pub(crate) const TOKEN: &str = genesys_aht_tests::secrets::INFLUX_TOKEN;
 
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
@@ -51,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) delay: Mutex<Duration>,
     /// Append an error table after the first block of tables.
     pub(crate) fail_mid_stream: Mutex<bool>,
+    /// When set, each request waits for a permit of this gate before answering.
+    pub(crate) gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
 }
 
 #[derive(Debug)]
@@ -156,6 +159,10 @@ impl Handler for Query {
         }
         let delay = *self.0.delay.lock().unwrap();
         tokio::time::sleep(delay).await;
+        let gate = self.0.gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            let _ = gate.acquire().await.unwrap();
+        }
         let answer = script::stages(&script)
             .map_err(RunError::Invalid)
             .and_then(|stages| tables::run(&stages, &self.0.buckets));

@@ -328,6 +328,18 @@ pub(crate) async fn get_with(
     (status, body)
 }
 
+/// Status, `Retry-After` and JSON body of an answer.
+pub(crate) async fn status_retry_after_json(
+    response: reqwest::Response,
+) -> (u16, Option<String>, Value) {
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, retry_after, response.json().await.unwrap())
+}
+
 /// A query string with every value percent-encoded.
 pub(crate) fn query(pairs: &[(&str, &str)]) -> String {
     let encoded: Vec<String> = pairs

@@ -46,12 +46,7 @@ async fn call(sidecar: &genesys_aht_sidecar::Running, path: &str) -> (u16, Optio
     let response = reqwest::get(format!("http://{}{path}", sidecar.addr))
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_string());
-    (status, retry_after, response.json().await.unwrap())
+    status_retry_after_json(response).await
 }
 
 #[tokio::test]

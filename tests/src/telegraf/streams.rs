@@ -125,6 +125,7 @@ async fn lose(
 fn take_line(raw: &[u8], instance: usize, recorded: &Arc<Mutex<Recorded>>) {
     let text = String::from_utf8_lossy(raw);
     let text = text.strip_suffix('\r').unwrap_or(&text);
+    crate::secrets::check_or_exit("the program's stdout under the Telegraf harness", text);
     let text = match whitespace::normalise(text) {
         Ok(text) => text,
         Err(e) => {
@@ -184,6 +185,7 @@ pub(super) async fn read_stderr(
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\n', '\r']);
+        crate::secrets::check_or_exit("the program's stderr under the Telegraf harness", text);
         lock(&recorded).logs.push(LogLine::classify(instance, text));
     }
 }
