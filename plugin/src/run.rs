@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 
 use crate::collect::Collector;
-use crate::config::{ConfigError, Settings, Signal};
+use crate::config::{ConfigError, ExecdConfig, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
 use crate::poll::Poller;
@@ -59,16 +59,17 @@ pub enum RunError {
 /// batches and the plugin's own metrics printed; then return.
 pub async fn once(settings: Settings) -> Result<(), RunError> {
     let now = crate::clock::now();
-    let mut poller = Poller::new(Collector::new(settings)?, now);
+    let execd = settings.execd.clone();
+    let mut poller = poller(settings, now)?;
     let started = Instant::now();
-    let outcome = poll(&mut poller, now).await;
+    let outcome = poll(&mut poller, &execd, now).await;
     let stats = poller.collector().stats();
     stats.bump(Counter::Polls);
     stats.poll_took(started.elapsed());
     if outcome.is_ok() {
         stats.succeeded_at(now.as_second());
     }
-    let outcome = outcome.and_then(|()| write_self_metrics(&poller, now));
+    let outcome = outcome.and_then(|()| write_self_metrics(&poller, &execd, now));
     if outcome.is_ok() {
         // `inputs.exec`, cron or a shell read the whole output before moving on.
         poller.confirm();
@@ -94,22 +95,26 @@ enum Start {
     PollFirst,
 }
 
+/// The poller of `settings`: a collector of its `[collect]` part through a client
+/// of its `[genesys]` part, keeping its backfill part's watermark.
+fn poller(settings: Settings, now: Timestamp) -> Result<Poller, RunError> {
+    let collector = Collector::new(&settings.genesys, settings.collect)?;
+    Ok(Poller::new(collector, settings.backfill, now))
+}
+
 async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
+    let execd = settings.execd.clone();
     // First of all: a trigger signal arriving before its handler would kill the plugin.
-    let mut triggers = Triggers::new(settings.signal, settings.interval)
-        .map_err(|e| RunError::Signal(settings.signal.name(), e))?;
-    let mut poller = Poller::new(Collector::new(settings)?, crate::clock::now());
-    let collector = poller.collector();
-    collector.login().await?;
-    match collector.settings().signal {
+    let mut triggers = Triggers::new(execd.signal, execd.interval)
+        .map_err(|e| RunError::Signal(execd.signal.name(), e))?;
+    let mut poller = poller(settings, crate::clock::now())?;
+    poller.collector().login().await?;
+    match execd.signal {
         Signal::Stdin => crate::info!("logged in; collecting on each line from stdin"),
-        Signal::None => crate::info!(
-            "logged in; collecting every {:?}",
-            collector.settings().interval
-        ),
+        Signal::None => crate::info!("logged in; collecting every {:?}", execd.interval),
         signal => crate::info!("logged in; collecting on each {}", signal.name()),
     }
-    run_loop(&mut poller, &mut triggers, start).await
+    run_loop(&mut poller, &execd, &mut triggers, start).await
 }
 
 /// `--demo`: the simulated org in-process: one collection printed at once, whatever
@@ -144,10 +149,10 @@ pub async fn demo() -> Result<(), RunError> {
 
 async fn run_loop(
     poller: &mut Poller,
+    execd: &ExecdConfig,
     triggers: &mut Triggers,
     start: Start,
 ) -> Result<(), RunError> {
-    let settings = poller.collector().settings().clone();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     // Stdin lines that arrived during the last poll: one more poll, not one per line.
@@ -169,7 +174,7 @@ async fn run_loop(
         let now = crate::clock::now();
         let started = Instant::now();
         let (outcome, stop) = {
-            let poll = poll(poller, now);
+            let poll = poll(poller, execd, now);
             tokio::pin!(poll);
             tokio::select! {
                 () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
@@ -185,13 +190,15 @@ async fn run_loop(
             break;
         };
         let took = started.elapsed();
-        if let Err(RunError::Output(OutputError::Closed)) = report(poller, outcome, now, took) {
+        if let Err(RunError::Output(OutputError::Closed)) =
+            report(poller, execd, outcome, now, took)
+        {
             return Ok(());
         }
         if stop {
             break;
         }
-        warn_if_overrun(poller, &settings, took, merged);
+        warn_if_overrun(poller, execd, took, merged);
     }
     crate::info!("stopping");
     Ok(())
@@ -200,6 +207,7 @@ async fn run_loop(
 /// Counts and logs a poll's outcome, then writes the plugin's own metrics.
 fn report(
     poller: &Poller,
+    execd: &ExecdConfig,
     outcome: Result<(), RunError>,
     now: Timestamp,
     took: Duration,
@@ -221,11 +229,11 @@ fn report(
             crate::error!("collection failed: {e}");
         }
     }
-    write_self_metrics(poller, now)
+    write_self_metrics(poller, execd, now)
 }
 
 /// A poll that overran its trigger: the triggers it missed are skipped, not queued.
-fn warn_if_overrun(poller: &Poller, settings: &Settings, took: Duration, merged: u32) {
+fn warn_if_overrun(poller: &Poller, settings: &ExecdConfig, took: Duration, merged: u32) {
     let stats = poller.collector().stats();
     match settings.signal {
         Signal::Stdin if merged > 0 => {
@@ -264,8 +272,8 @@ where
 }
 
 /// One poll at `now` under `execd.poll_timeout`, each batch written to stdout.
-async fn poll(poller: &mut Poller, now: Timestamp) -> Result<(), RunError> {
-    let deadline = poller.collector().settings().poll_timeout;
+async fn poll(poller: &mut Poller, execd: &ExecdConfig, now: Timestamp) -> Result<(), RunError> {
+    let deadline = execd.poll_timeout;
     let mut sink = |points: &[genesys_aht_contract::Point]| output::write_stdout(points);
     match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
         Ok(outcome) => outcome,
@@ -274,9 +282,13 @@ async fn poll(poller: &mut Poller, now: Timestamp) -> Result<(), RunError> {
 }
 
 /// The plugin's own metrics at `now`, when `execd.self_metrics` is on.
-fn write_self_metrics(poller: &Poller, now: Timestamp) -> Result<(), RunError> {
+fn write_self_metrics(
+    poller: &Poller,
+    execd: &ExecdConfig,
+    now: Timestamp,
+) -> Result<(), RunError> {
     let collector = poller.collector();
-    if !collector.settings().self_metrics {
+    if !execd.self_metrics {
         return Ok(());
     }
     let mut bytes = Vec::new();

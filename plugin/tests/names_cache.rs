@@ -30,7 +30,9 @@ async fn names_are_cached_and_refreshed_at_most_once_per_poll() {
         sim.base_url()
     );
     let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
-    let collector = Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap();
+    let collector = Settings::from_file(file, &|_| None)
+        .map(|s| Collector::new(&s.genesys, s.collect).unwrap())
+        .unwrap();
 
     let points = collector.collect(sim.now()).await.unwrap();
     let first = routing_requests(&sim);

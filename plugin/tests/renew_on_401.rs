@@ -101,7 +101,9 @@ fn collector(url: &str) -> Collector {
     let toml =
         format!("[genesys]\napi_url = \"{url}\"\nclient_id = \"c\"\nclient_secret = \"s\"\n");
     let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
-    Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap()
+    Settings::from_file(file, &|_| None)
+        .map(|s| Collector::new(&s.genesys, s.collect).unwrap())
+        .unwrap()
 }
 
 #[tokio::test]

@@ -19,7 +19,9 @@ fn collector(sim: &Sim) -> Collector {
         sim.base_url()
     );
     let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
-    Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap()
+    Settings::from_file(file, &|_| None)
+        .map(|s| Collector::new(&s.genesys, s.collect).unwrap())
+        .unwrap()
 }
 
 fn token_requests(sim: &Sim) -> usize {

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::accumulator::Accumulator;
 use super::wire::{Availability, JobCreated, JobPage, JobStatus};
 use super::{PERMISSION, query_interval};
-use crate::config::Settings;
+use crate::config::Collect;
 use crate::genesys::aggregates::{Window, iso_ms};
 use crate::genesys::{Client, GenesysError};
 
@@ -46,7 +46,7 @@ pub(crate) async fn available_until(client: &Client) -> Result<Timestamp, Genesy
 /// Folds `window` into `acc` through one async job.
 pub(crate) async fn fold_window(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), GenesysError> {

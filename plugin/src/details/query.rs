@@ -14,7 +14,7 @@ use serde_json::json;
 use super::accumulator::Accumulator;
 use super::wire::QueryPage;
 use super::{PERMISSION, query_interval};
-use crate::config::Settings;
+use crate::config::Collect;
 use crate::genesys::aggregates::{Window, iso_ms};
 use crate::genesys::{Client, GenesysError};
 
@@ -30,7 +30,7 @@ const SMALLEST_PART: SignedDuration = SignedDuration::from_mins(1);
 /// Folds every conversation that can emit into `window` into `acc`.
 pub(crate) async fn fold_window(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), GenesysError> {
@@ -81,7 +81,7 @@ use PartError::{Failed, Split};
 
 async fn fold_part(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     part: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), PartError> {

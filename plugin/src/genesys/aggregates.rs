@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Client, GenesysError};
-use crate::config::{Settings, to_iso};
+use crate::config::{Collect, to_iso};
 
 /// The endpoint.
 pub const PATH: &str = "/api/v2/analytics/conversations/aggregates/query";
@@ -46,7 +46,7 @@ pub struct Row {
 }
 
 /// The request body for `window`.
-pub fn query_body(settings: &Settings, window: Window) -> Value {
+pub fn query_body(settings: &Collect, window: Window) -> Value {
     let mut body = json!({
         "interval": format!("{}/{}", iso_ms(window.start), iso_ms(window.end)),
         "granularity": to_iso(settings.granularity),
@@ -152,7 +152,7 @@ impl Client {
     /// Runs the aggregates query for `window`.
     pub async fn aggregates(
         &self,
-        settings: &Settings,
+        settings: &Collect,
         window: Window,
     ) -> Result<Vec<Row>, GenesysError> {
         let body = query_body(settings, window);
