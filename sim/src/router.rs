@@ -5,7 +5,8 @@ use hyper::Method;
 use crate::api;
 use crate::auth::Caller;
 use crate::reply::{ApiError, Reply};
-use crate::server::{Request, State, lock};
+use crate::request::Request;
+use crate::state::{State, lock};
 
 const AGGREGATE_VIEW: &str = "analytics:conversationAggregate:view";
 const DETAIL_VIEW: &str = "analytics:conversationDetail:view";
