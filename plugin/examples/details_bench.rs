@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use genesys_aht::config::{Collect, FileConfig, Settings};
 use genesys_aht::details::accumulator::Accumulator;
 use genesys_aht::details::wire::QueryPage;
-use genesys_aht::genesys::aggregates::Window;
+use genesys_aht::rows::Window;
 use genesys_sim::{Clock, Sim, SimConfig};
 
 /// A field of `/proc/self/status`, in KiB.

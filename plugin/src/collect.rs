@@ -8,11 +8,11 @@ use genesys_aht_contract::{Dimension, Point};
 use jiff::Timestamp;
 
 use crate::config::{Collect, Genesys, Source};
-use crate::genesys::aggregates::{Row, Window};
 use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
 use crate::names::{NameMap, Names};
 use crate::points::{self, NameBook};
+use crate::rows::{Row, Window};
 use crate::stats::Stats;
 
 /// The `lookback_buckets` closed buckets before `now`, plus the open one if asked;

@@ -20,9 +20,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::collect::Collector;
 use crate::config::Backfill;
-use crate::genesys::aggregates::Window;
 use crate::output::OutputError;
 use crate::pins::NamePins;
+use crate::rows::Window;
 use crate::run::RunError;
 use crate::state::{self, State};
 

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 
 use super::wire::{Conversation, Session};
 use crate::config::Collect;
-use crate::genesys::aggregates::{MetricStats, Row, Window};
+use crate::rows::{MetricStats, Row, Window};
 
 type Group = BTreeMap<String, String>;
 

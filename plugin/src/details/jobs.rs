@@ -19,8 +19,9 @@ use super::accumulator::Accumulator;
 use super::wire::{Availability, JobCreated, JobPage, JobStatus};
 use super::{PERMISSION, query_interval};
 use crate::config::Collect;
-use crate::genesys::aggregates::{Window, iso_ms};
+use crate::genesys::aggregates::iso_ms;
 use crate::genesys::{Client, GenesysError};
+use crate::rows::Window;
 
 /// The jobs endpoint.
 pub(crate) const PATH: &str = "/api/v2/analytics/conversations/details/jobs";

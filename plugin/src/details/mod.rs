@@ -19,8 +19,8 @@ pub mod wire;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Collect;
-use crate::genesys::aggregates::{Row, Window};
 use crate::genesys::{Client, GenesysError};
+use crate::rows::{Row, Window};
 use accumulator::Accumulator;
 
 /// The permission the details endpoints need.
