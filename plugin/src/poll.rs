@@ -20,15 +20,26 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::collect::Collector;
 use crate::config::Backfill;
+use crate::genesys::GenesysError;
 use crate::output::OutputError;
 use crate::pins::NamePins;
 use crate::rows::Window;
-use crate::run::RunError;
 use crate::state::{self, State};
 
 /// Backfill chunks read per poll, after the regular window: a long gap is caught up
 /// over several polls, so that the regular one is never held up for long.
 pub(crate) const BACKFILL_CHUNKS_PER_POLL: usize = 4;
+
+/// Why a poll stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PollError {
+    /// Genesys refused or failed.
+    #[error(transparent)]
+    Genesys(#[from] GenesysError),
+    /// The sink failed (stdout closed or broken).
+    #[error(transparent)]
+    Output(OutputError),
+}
 
 /// Where a poll's batches go (stdout in the binary); returns the lines written.
 pub(crate) type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
@@ -102,7 +113,7 @@ impl Poller {
         &mut self,
         now: Timestamp,
         sink: &mut Sink<'_>,
-    ) -> Result<(), RunError> {
+    ) -> Result<(), PollError> {
         let regular = self.collector.regular_window(now);
         let closed_end = self.closed_end(now);
         // A restart reads again from the saved watermark: pins must cover it.
@@ -134,12 +145,12 @@ impl Poller {
         sink: &mut Sink<'_>,
         mut points: Vec<Point>,
         window: Window,
-    ) -> Result<(), RunError> {
+    ) -> Result<(), PollError> {
         let group_by = &self.collector.settings().group_by;
         if self.pins.pin(&mut points, group_by, window.end) {
             self.save();
         }
-        let lines = sink(&points).map_err(RunError::Output)?;
+        let lines = sink(&points).map_err(PollError::Output)?;
         self.collector.stats().emitted(lines);
         crate::debug!("wrote {lines} lines for {} to {}", window.start, window.end);
         Ok(())

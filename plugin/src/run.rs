@@ -19,7 +19,7 @@ use crate::collect::Collector;
 use crate::config::{ConfigError, ExecdConfig, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
-use crate::poll::Poller;
+use crate::poll::{PollError, Poller};
 use crate::stats::Counter;
 use crate::trigger::Triggers;
 
@@ -53,6 +53,15 @@ pub enum RunError {
     /// The handler of the trigger signal could not be installed.
     #[error("listening for execd.signal {0:?}: {1}")]
     Signal(&'static str, std::io::Error),
+}
+
+impl From<PollError> for RunError {
+    fn from(error: PollError) -> RunError {
+        match error {
+            PollError::Genesys(e) => RunError::Genesys(e),
+            PollError::Output(e) => RunError::Output(e),
+        }
+    }
 }
 
 /// `--once`: one poll (the last `lookback`, and backfill from the state file), its
@@ -276,7 +285,7 @@ async fn poll(poller: &mut Poller, execd: &ExecdConfig, now: Timestamp) -> Resul
     let deadline = execd.poll_timeout;
     let mut sink = |points: &[genesys_aht_contract::Point]| output::write_stdout(points);
     match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.map_err(RunError::from),
         Err(_) => Err(RunError::Deadline(deadline)),
     }
 }
