@@ -8,19 +8,27 @@
 //! retry's wait: the poll gets a short grace, then is dropped; a batch is written
 //! whole or not at all, and nothing written during a stop moves the saved watermark.
 //! Lines that arrive during a poll merge into one next poll.
+//!
+//! The loop ([`run_loop`]) takes what it reads and writes, as mini-redis's
+//! `run(listener, shutdown)` does: the poll it drives ([`Polls`]), its [`Triggers`],
+//! its shutdown future, its sink and its clock ([`Io`]). The binary gives it the
+//! process's stdin, signals, stdout and the system clock; the tests in `run_tests.rs`
+//! give it a pipe, a channel, a buffer and paused tokio time.
 
+use std::io::Write;
 use std::time::Duration;
 
-use genesys_aht_contract::encode_batch_as;
+use genesys_aht_contract::{Point, encode_batch_as};
 use jiff::Timestamp;
+use tokio::io::AsyncBufRead;
 use tokio::time::Instant;
 
 use crate::collect::Collector;
 use crate::config::{ConfigError, ExecdConfig, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
-use crate::poll::{PollError, Poller};
-use crate::stats::Counter;
+use crate::poll::{PollError, Poller, Sink};
+use crate::stats::{Counter, Stats};
 use crate::trigger::Triggers;
 
 /// Why the program stops with an error.
@@ -64,21 +72,63 @@ impl From<PollError> for RunError {
     }
 }
 
+/// What the loop drives: one poll at a time, the watermark's confirmation, the
+/// counters. [`Poller`] in the binary.
+pub(crate) trait Polls {
+    /// One poll at `now`, each window's points written to `sink`.
+    fn poll(
+        &mut self,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) -> impl Future<Output = Result<(), PollError>>;
+    /// Everything written so far has been read: save the watermark.
+    fn confirm(&mut self);
+    /// The plugin's own counters.
+    fn stats(&self) -> &Stats;
+}
+
+impl Polls for Poller {
+    fn poll(
+        &mut self,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) -> impl Future<Output = Result<(), PollError>> {
+        Poller::poll(self, now, sink)
+    }
+
+    fn confirm(&mut self) {
+        Poller::confirm(self);
+    }
+
+    fn stats(&self) -> &Stats {
+        self.collector().stats()
+    }
+}
+
+/// The loop's outside world: where its batches go and what time it is.
+pub(crate) struct Io<'a> {
+    /// Where batches and the plugin's own metrics are written (stdout).
+    pub(crate) out: &'a mut dyn Write,
+    /// "Now" for each poll.
+    pub(crate) clock: &'a dyn Fn() -> Timestamp,
+}
+
 /// `--once`: one poll (the last `lookback`, and backfill from the state file), its
 /// batches and the plugin's own metrics printed; then return.
 pub async fn once(settings: Settings) -> Result<(), RunError> {
     let now = crate::clock::now();
     let execd = settings.execd.clone();
     let mut poller = poller(settings, now)?;
+    let out = &mut std::io::stdout();
     let started = Instant::now();
-    let outcome = poll(&mut poller, &execd, now).await;
+    let outcome = poll(&mut poller, &execd, out, now).await;
     let stats = poller.collector().stats();
     stats.bump(Counter::Polls);
     stats.poll_took(started.elapsed());
     if outcome.is_ok() {
         stats.succeeded_at(now.as_second());
     }
-    let outcome = outcome.and_then(|()| write_self_metrics(&poller, &execd, now));
+    let outcome = outcome.and_then(|()| write_self_metrics(stats, &execd, out, now));
     if outcome.is_ok() {
         // `inputs.exec`, cron or a shell read the whole output before moving on.
         poller.confirm();
@@ -96,7 +146,7 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
 
 /// How the loop begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Start {
+pub(crate) enum Start {
     /// Wait for the first trigger (execd).
     AwaitTrigger,
     /// Poll at once, then wait (the demo, which must show a collection even when
@@ -123,7 +173,19 @@ async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
         Signal::None => crate::info!("logged in; collecting every {:?}", execd.interval),
         signal => crate::info!("logged in; collecting on each {}", signal.name()),
     }
-    run_loop(&mut poller, &execd, &mut triggers, start).await
+    let io = Io {
+        out: &mut std::io::stdout(),
+        clock: &crate::clock::now,
+    };
+    run_loop(
+        &mut poller,
+        &execd,
+        &mut triggers,
+        shutdown_signal(),
+        io,
+        start,
+    )
+    .await
 }
 
 /// `--demo`: the simulated org in-process: one collection printed at once, whatever
@@ -156,13 +218,17 @@ pub async fn demo() -> Result<(), RunError> {
     Err(RunError::DemoNotBuilt)
 }
 
-async fn run_loop(
-    poller: &mut Poller,
+/// The execd loop: waits for a trigger, polls, reports, until `shutdown` completes
+/// or the triggers' input closes.
+pub(crate) async fn run_loop<R: AsyncBufRead + Unpin>(
+    poller: &mut impl Polls,
     execd: &ExecdConfig,
-    triggers: &mut Triggers,
+    triggers: &mut Triggers<R>,
+    shutdown: impl Future<Output = ()>,
+    io: Io<'_>,
     start: Start,
 ) -> Result<(), RunError> {
-    let shutdown = shutdown_signal();
+    let Io { out, clock } = io;
     tokio::pin!(shutdown);
     // Stdin lines that arrived during the last poll: one more poll, not one per line.
     // The first poll of `Start::PollFirst` goes ahead as if a trigger had merged.
@@ -180,10 +246,10 @@ async fn run_loop(
         // The plugin lived on until this trigger: what it wrote before has been read.
         poller.confirm();
         merged = 0;
-        let now = crate::clock::now();
+        let now = clock();
         let started = Instant::now();
         let (outcome, stop) = {
-            let poll = poll(poller, execd, now);
+            let poll = poll(poller, execd, out, now);
             tokio::pin!(poll);
             tokio::select! {
                 () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
@@ -200,7 +266,7 @@ async fn run_loop(
         };
         let took = started.elapsed();
         if let Err(RunError::Output(OutputError::Closed)) =
-            report(poller, execd, outcome, now, took)
+            report(poller, execd, out, outcome, now, took)
         {
             return Ok(());
         }
@@ -215,13 +281,14 @@ async fn run_loop(
 
 /// Counts and logs a poll's outcome, then writes the plugin's own metrics.
 fn report(
-    poller: &Poller,
+    poller: &impl Polls,
     execd: &ExecdConfig,
+    out: &mut dyn Write,
     outcome: Result<(), RunError>,
     now: Timestamp,
     took: Duration,
 ) -> Result<(), RunError> {
-    let stats = poller.collector().stats();
+    let stats = poller.stats();
     stats.bump(Counter::Polls);
     stats.poll_took(took);
     match outcome {
@@ -238,12 +305,12 @@ fn report(
             crate::error!("collection failed: {e}");
         }
     }
-    write_self_metrics(poller, execd, now)
+    write_self_metrics(poller.stats(), execd, out, now)
 }
 
 /// A poll that overran its trigger: the triggers it missed are skipped, not queued.
-fn warn_if_overrun(poller: &Poller, settings: &ExecdConfig, took: Duration, merged: u32) {
-    let stats = poller.collector().stats();
+fn warn_if_overrun(poller: &impl Polls, settings: &ExecdConfig, took: Duration, merged: u32) {
+    let stats = poller.stats();
     match settings.signal {
         Signal::Stdin if merged > 0 => {
             for _ in 0..merged {
@@ -280,10 +347,15 @@ where
     tokio::time::timeout(STOP_GRACE, poll).await.ok()
 }
 
-/// One poll at `now` under `execd.poll_timeout`, each batch written to stdout.
-async fn poll(poller: &mut Poller, execd: &ExecdConfig, now: Timestamp) -> Result<(), RunError> {
+/// One poll at `now` under `execd.poll_timeout`, each batch written to `out`.
+async fn poll(
+    poller: &mut impl Polls,
+    execd: &ExecdConfig,
+    out: &mut dyn Write,
+    now: Timestamp,
+) -> Result<(), RunError> {
     let deadline = execd.poll_timeout;
-    let mut sink = |points: &[genesys_aht_contract::Point]| output::write_stdout(points);
+    let mut sink = |points: &[Point]| output::write_batch(out, points);
     match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
         Ok(outcome) => outcome.map_err(RunError::from),
         Err(_) => Err(RunError::Deadline(deadline)),
@@ -292,23 +364,23 @@ async fn poll(poller: &mut Poller, execd: &ExecdConfig, now: Timestamp) -> Resul
 
 /// The plugin's own metrics at `now`, when `execd.self_metrics` is on.
 fn write_self_metrics(
-    poller: &Poller,
+    stats: &Stats,
     execd: &ExecdConfig,
+    out: &mut dyn Write,
     now: Timestamp,
 ) -> Result<(), RunError> {
-    let collector = poller.collector();
     if !execd.self_metrics {
         return Ok(());
     }
     let mut bytes = Vec::new();
-    for (measurement, points) in collector.stats().points(now.as_nanosecond() as i64) {
+    for (measurement, points) in stats.points(now.as_nanosecond() as i64) {
         // Counters and gauges are always finite integers; a failure here is a bug.
         match encode_batch_as(measurement, &points) {
             Ok(batch) => bytes.extend_from_slice(&batch),
             Err(e) => crate::warn!("skipping the plugin's own metrics: {e}"),
         }
     }
-    output::write_bytes(&bytes).map_err(RunError::Output)
+    output::write_bytes(out, &bytes).map_err(RunError::Output)
 }
 
 async fn shutdown_signal() {
@@ -332,3 +404,7 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;
