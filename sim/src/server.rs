@@ -127,6 +127,10 @@ async fn respond(
     match fault {
         None => Some(answer(state, request, context_id, record)),
         Some(FaultKind::Dropped) => None,
+        Some(FaultKind::RevokedToken) => {
+            lock(&state.tokens).revoke(request.authorization.as_deref());
+            Some(answer(state, request, context_id, record))
+        }
         Some(FaultKind::RateLimited { retry_after_secs }) => {
             error(ApiError::rate_limited(retry_after_secs))
         }
