@@ -130,3 +130,7 @@ fn dispatch(state: &State, request: &Request, route: &Route<'_>) -> Result<Reply
         Route::SkillGroups => api::routing::skill_groups(state, request),
     }
 }
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;
