@@ -39,7 +39,7 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
         },
     )
     .unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("lookback", "30m")
         .collect("group_by", vec!["requestedRoutingSkillId"])
         .collect("metrics", vec!["tHandle", "nOffered"])
@@ -131,7 +131,7 @@ async fn a_damaged_state_file_is_reported_and_replaced() {
     let now = sim.now();
     let state_file = dir.path().join("state.json");
     std::fs::write(&state_file, "{\"watermark\": \"yesterday").unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("state_file", state_file.to_str().unwrap())
         .write(&dir);
     let (lines, stderr) = once_at(&config, now, dir.path()).await;

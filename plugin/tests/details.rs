@@ -81,7 +81,7 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
         ..quiet()
     })
     .await;
-    let week = TestConfig::new(&sim).collect("lookback", "7d");
+    let week = TestConfig::new(&sim.base_url()).collect("lookback", "7d");
     let groupings = [
         (
             "skill by media type",
@@ -126,7 +126,7 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
 async fn filters_and_one_skill_per_group_agree_too() {
     let sim = sim(quiet()).await;
     let queue = sim.queues()[0].id.clone();
-    let collect = TestConfig::new(&sim)
+    let collect = TestConfig::new(&sim.base_url())
         .collect("lookback", "1d")
         .collect("group_by", vec!["requestedRoutingSkillId", "direction"])
         .collect("media_types", vec!["voice", "chat"])
@@ -143,7 +143,7 @@ async fn the_result_cap_is_met_by_splitting_the_window() {
         ..quiet()
     })
     .await;
-    let collect = TestConfig::new(&sim)
+    let collect = TestConfig::new(&sim.base_url())
         .collect("lookback", "1d")
         .collect("group_by", vec!["requestedRoutingSkillId"]);
     let (want, got, stderr) = both(&sim, collect, paged).await;
@@ -162,7 +162,7 @@ async fn conversations_repeated_by_shifting_pages_count_once() {
         ..quiet()
     })
     .await;
-    let collect = TestConfig::new(&sim)
+    let collect = TestConfig::new(&sim.base_url())
         .collect("lookback", "1d")
         .collect("group_by", vec!["requestedRoutingSkillId", "mediaType"]);
     let (want, got, stderr) = both(&sim, collect, paged).await;
@@ -175,7 +175,7 @@ async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     let sim = sim(quiet()).await;
     sim.fail_next_jobs(1, "The query was too expensive");
     let (dir, detailed) = config(
-        jobs(TestConfig::new(&sim).collect("lookback", "1d")),
+        jobs(TestConfig::new(&sim.base_url()).collect("lookback", "1d")),
         "details",
     );
     let output = run_once_at(&detailed, sim.now(), dir.path()).await;

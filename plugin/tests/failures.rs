@@ -43,7 +43,7 @@ fn assert_clear_failure(output: &Output, expected: &[&str]) {
 async fn a_wrong_secret_is_one_clear_error() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .genesys("client_secret", SECRET)
         .write(&dir);
     for mode in [&["--once"][..], &[][..]] {
@@ -67,7 +67,7 @@ async fn a_missing_permission_is_named() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .genesys("client_id", "limited")
         .genesys("client_secret", "${AHT_TEST_SECRET}")
         .write(&dir);
@@ -85,7 +85,7 @@ async fn config_mistakes_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
     // No simulator: the mistakes must show before any request.
     let in_region = |region: &str| {
-        TestConfig::at("http://127.0.0.1:9")
+        TestConfig::new("http://127.0.0.1:9")
             .without_genesys("api_url")
             .genesys("region", region)
     };

@@ -51,7 +51,7 @@ fn group_of(line: &Line, group_by: &[Dimension]) -> BTreeMap<String, String> {
 async fn check(group_by: &[Dimension], flatten: bool) {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("granularity", "PT15M")
         .collect("lookback", "2h")
         .group_by(group_by)

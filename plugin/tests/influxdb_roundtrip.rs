@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 async fn awkward_names_reach_influxdb_unchanged() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("lookback", "6h")
         .collect("group_by", vec!["queueId", "requestedRoutingSkillId"])
         .write(&dir);
@@ -126,7 +126,7 @@ async fn a_name_with_vertical_tab_and_form_feed_reaches_influxdb_sanitised() {
     .await;
     let skill_id = sim.skills()[0].id.clone();
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("lookback", "6h")
         .collect("group_by", vec!["requestedRoutingSkillId"])
         .write(&dir);

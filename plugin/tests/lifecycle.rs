@@ -25,7 +25,10 @@ fn spawn_slow(
     times: usize,
 ) -> (Child, ChildStdin) {
     sim.push_fault(Endpoint::Aggregates, FaultKind::Slow(delay), times);
-    spawn_loop(dir, TestConfig::new(sim).genesys("request_timeout", "60s"))
+    spawn_loop(
+        dir,
+        TestConfig::new(&sim.base_url()).genesys("request_timeout", "60s"),
+    )
 }
 
 /// The plugin's loop with `config`.
@@ -151,7 +154,7 @@ async fn lines_during_a_poll_coalesce_into_one_next_poll() {
 /// The loop with a poll waiting out a long backoff after a 503.
 async fn mid_backoff(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
     sim.push_fault(Endpoint::Aggregates, FaultKind::ServerError(503), 100);
-    let config = TestConfig::new(sim)
+    let config = TestConfig::new(&sim.base_url())
         .genesys("backoff_initial", "30s")
         .genesys("backoff_max", "60s");
     let (child, mut stdin) = spawn_loop(dir, config);

@@ -20,7 +20,7 @@ const EXIT_LIMIT: Duration = Duration::from_secs(10);
 async fn once_prints_whole_lines_only() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("include_open_bucket", true)
         .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
@@ -39,7 +39,7 @@ async fn once_prints_whole_lines_only() {
 async fn a_closed_stdout_ends_once_quietly() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim).write(&dir);
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let mut child = spawn(&["--config", config.to_str().unwrap(), "--once"]);
     drop(child.stdout.take());
     let stderr = exits_zero(child).await;
@@ -124,7 +124,7 @@ async fn demo_with_stdin_closed_still_shows_a_collection() {
 async fn telegrafs_one_dash_config_flag_is_accepted() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim).write(&dir);
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let output = run(&["-config", config.to_str().unwrap(), "-once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -162,7 +162,7 @@ async fn ctrl_c_and_sigterm_end_the_loop_with_exit_zero() {
 async fn each_stdin_line_triggers_one_collection_and_eof_exits() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim).write(&dir);
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let mut child = spawn(&["--config", config.to_str().unwrap()]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"\n").await.unwrap();

@@ -20,10 +20,10 @@ fn routing_requests(sim: &Sim) -> Vec<String> {
 #[tokio::test]
 async fn names_are_cached_and_refreshed_at_most_once_per_poll() {
     let sim = sim(SimConfig::default()).await;
-    let collector = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .collect("lookback", "1d")
-        .collect("group_by", vec!["queueId", "requestedRoutingSkillId"])
-        .collector();
+        .collect("group_by", vec!["queueId", "requestedRoutingSkillId"]);
+    let collector = common::collector(&config);
 
     let points = collector.collect(sim.now()).await.unwrap();
     let first = routing_requests(&sim);

@@ -22,7 +22,7 @@ const BUDGET: usize = 5;
 async fn no_minute_holds_more_requests_than_the_budget() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim)
+    let config = TestConfig::new(&sim.base_url())
         .genesys("requests_per_minute", BUDGET as i64)
         .write(&dir);
     let mut child = Command::new(BIN)

@@ -60,7 +60,7 @@ impl Day {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
-        let config = TestConfig::new(&sim)
+        let config = TestConfig::new(&sim.base_url())
             .group_by(&GROUP_BY)
             .collect("metrics", METRICS.to_vec())
             .collect("state_file", state.to_str().unwrap())

@@ -27,8 +27,7 @@ const AGGREGATES: &str = "/api/v2/analytics/conversations/aggregates/query";
 async fn a_revoked_token_is_renewed_once_and_the_call_retried() {
     let sim = sim(SimConfig::default()).await;
     sim.push_fault(Endpoint::Aggregates, FaultKind::RevokedToken, 1);
-    let points = TestConfig::new(&sim)
-        .collector()
+    let points = common::collector(&TestConfig::new(&sim.base_url()))
         .collect(sim.now())
         .await
         .unwrap();
@@ -41,8 +40,7 @@ async fn a_revoked_token_is_renewed_once_and_the_call_retried() {
 async fn a_second_401_is_an_error_not_a_loop() {
     let sim = sim(SimConfig::default()).await;
     sim.push_fault(Endpoint::Aggregates, FaultKind::RevokedToken, 2);
-    let error = TestConfig::new(&sim)
-        .collector()
+    let error = common::collector(&TestConfig::new(&sim.base_url()))
         .collect(sim.now())
         .await
         .unwrap_err();

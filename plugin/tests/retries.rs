@@ -15,7 +15,7 @@ use genesys_sim::{Endpoint, FaultKind, Sim, SimConfig};
 /// `--once` with fast retries; returns (conversation lines, stderr).
 async fn once(sim: &Sim, tune: fn(TestConfig) -> TestConfig) -> (Vec<common::Line>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(sim)
+    let config = TestConfig::new(&sim.base_url())
         .genesys("backoff_initial", "20ms")
         .genesys("backoff_max", "100ms")
         .collect("group_by", vec!["requestedRoutingSkillId", "queueId"]);
@@ -114,7 +114,9 @@ async fn a_bad_request_is_not_retried() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim).collect("lookback", "1h").write(&dir);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1h")
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");

@@ -159,7 +159,7 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
     let now_file = dir.path().join("now");
     let state_file = dir.path().join("state.json");
-    let config = common::TestConfig::new(&sim)
+    let config = common::TestConfig::new(&sim.base_url())
         .genesys("request_timeout", "1s")
         .genesys("max_retries", 30)
         .genesys("backoff_initial", "10ms")

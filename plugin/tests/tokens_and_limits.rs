@@ -12,7 +12,7 @@ use genesys_aht::collect::Collector;
 use genesys_sim::{ClientConfig, Endpoint, FaultKind, Sim, SimConfig};
 
 fn collector(sim: &Sim) -> Collector {
-    TestConfig::new(sim).collector()
+    common::collector(&TestConfig::new(&sim.base_url()))
 }
 
 fn token_requests(sim: &Sim) -> usize {
@@ -55,7 +55,9 @@ async fn a_rate_limit_past_the_retries_is_reported_with_its_retry_after() {
         1,
     );
     let dir = tempfile::tempdir().unwrap();
-    let config = TestConfig::new(&sim).genesys("max_retries", 0).write(&dir);
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("max_retries", 0)
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
@@ -81,7 +83,7 @@ async fn without_queue_permission_the_collection_fails_naming_it() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let base = TestConfig::new(&sim)
+    let base = TestConfig::new(&sim.base_url())
         .genesys("client_id", "no-queues")
         .genesys("client_secret", "no-queues-secret");
     let config = base

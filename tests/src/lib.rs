@@ -8,6 +8,7 @@
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
 //!   the functions a Flux text calls.
+//! - [`plugin_config`]: the plugin's configuration file for a test, built key by key.
 //! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
 //!   generator, for the roll-up tests.
 //! - [`rollup`]: what an hourly or daily roll-up contains, computed from raw points:
@@ -25,6 +26,7 @@
 pub mod flux;
 pub mod grafana;
 pub mod influxdb;
+pub mod plugin_config;
 pub mod raw_points;
 pub mod rollup;
 pub mod telegraf;

@@ -18,6 +18,7 @@ use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::flux::Severity;
 use genesys_aht_tests::grafana::{self, DefaultFormat, Scope, Variable};
 use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_aht_tests::plugin_config::PluginConfig;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal as ExecdSignal, Value};
 use genesys_aht_tests::{flux, workspace};
 use genesys_sim::{Clock, Sim, SimConfig};
@@ -273,16 +274,12 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
     .unwrap();
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().unwrap();
-    let plugin_config = dir.path().join("plugin.toml");
-    std::fs::write(
-        &plugin_config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"${{SIM_SECRET}}\"\n\
-             [collect]\ngranularity = \"15m\"\nlookback = \"2h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n",
-            sim.base_url()
-        ),
-    )
-    .unwrap();
+    let plugin_config = PluginConfig::new(&sim.base_url())
+        .genesys("client_secret", "${SIM_SECRET}")
+        .collect("granularity", "15m")
+        .collect("lookback", "2h")
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .write(&dir);
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];
     execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];

@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Output;
 
 use genesys_sim::{Clock, Sim, SimConfig};
@@ -21,103 +20,22 @@ pub async fn sim(config: SimConfig) -> Sim {
     Sim::start(config).await.expect("the simulator starts")
 }
 
-/// The plugin configuration of a test, built key by key: the one place that writes
-/// the TOML. It starts at `api_url` with the simulator's default client; each
-/// setter adds or replaces a key of its section, the value in TOML's types
-/// (`"15m"`, `8`, `true`, `vec!["queueId"]`).
-#[derive(Debug, Clone)]
-pub struct TestConfig {
-    sections: [(&'static str, Vec<(String, toml::Value)>); 3],
+/// The plugin configuration of a test (see [`PluginConfig`]).
+pub use genesys_aht_tests::plugin_config::PluginConfig as TestConfig;
+
+/// The validated settings of `config` (no environment).
+pub fn settings(config: &TestConfig) -> genesys_aht::config::Settings {
+    let file =
+        genesys_aht::config::FileConfig::parse(&config.toml(), std::path::Path::new("test.toml"))
+            .expect("a test config parses");
+    genesys_aht::config::Settings::from_file(file, &|_| None).expect("a test config is valid")
 }
 
-impl TestConfig {
-    /// For `sim`, with its default client.
-    pub fn new(sim: &Sim) -> TestConfig {
-        TestConfig::at(&sim.base_url())
-    }
-
-    /// For the API at `api_url`, with the simulator's default client.
-    pub fn at(api_url: &str) -> TestConfig {
-        let config = TestConfig {
-            sections: [
-                ("genesys", Vec::new()),
-                ("collect", Vec::new()),
-                ("execd", Vec::new()),
-            ],
-        };
-        config
-            .genesys("api_url", api_url)
-            .genesys("client_id", "sim-client")
-            .genesys("client_secret", "sim-secret")
-    }
-
-    /// Sets `key` of `[genesys]`.
-    pub fn genesys(self, key: &str, value: impl Into<toml::Value>) -> TestConfig {
-        self.set(0, key, value.into())
-    }
-
-    /// Sets `key` of `[collect]`.
-    pub fn collect(self, key: &str, value: impl Into<toml::Value>) -> TestConfig {
-        self.set(1, key, value.into())
-    }
-
-    /// Sets `key` of `[execd]`.
-    pub fn execd(self, key: &str, value: impl Into<toml::Value>) -> TestConfig {
-        self.set(2, key, value.into())
-    }
-
-    /// `collect.group_by` as Genesys names the dimensions.
-    pub fn group_by(self, dimensions: &[genesys_aht_contract::Dimension]) -> TestConfig {
-        let names: Vec<&str> = dimensions.iter().map(|d| d.genesys_name()).collect();
-        self.collect("group_by", names)
-    }
-
-    /// Leaves `key` of `[genesys]` out.
-    pub fn without_genesys(mut self, key: &str) -> TestConfig {
-        self.sections[0].1.retain(|(k, _)| k != key);
-        self
-    }
-
-    fn set(mut self, section: usize, key: &str, value: toml::Value) -> TestConfig {
-        let keys = &mut self.sections[section].1;
-        keys.retain(|(k, _)| k != key);
-        keys.push((key.to_owned(), value));
-        self
-    }
-
-    /// The file's text.
-    pub fn toml(&self) -> String {
-        let mut text = String::new();
-        for (name, keys) in &self.sections {
-            text.push_str(&format!("[{name}]\n"));
-            for (key, value) in keys {
-                text.push_str(&format!("{key} = {value}\n"));
-            }
-        }
-        text
-    }
-
-    /// Writes `plugin.toml` in `dir`; returns its path.
-    pub fn write(&self, dir: &tempfile::TempDir) -> PathBuf {
-        let path = dir.path().join("plugin.toml");
-        std::fs::write(&path, self.toml()).expect("config written");
-        path
-    }
-
-    /// The validated settings (no environment).
-    pub fn settings(&self) -> genesys_aht::config::Settings {
-        let file =
-            genesys_aht::config::FileConfig::parse(&self.toml(), std::path::Path::new("test.toml"))
-                .expect("a test config parses");
-        genesys_aht::config::Settings::from_file(file, &|_| None).expect("a test config is valid")
-    }
-
-    /// A collector of these settings (no request yet).
-    pub fn collector(&self) -> genesys_aht::collect::Collector {
-        let settings = self.settings();
-        genesys_aht::collect::Collector::new(&settings.genesys, settings.collect)
-            .expect("the client builds")
-    }
+/// A collector of `config` (no request yet).
+pub fn collector(config: &TestConfig) -> genesys_aht::collect::Collector {
+    let settings = settings(config);
+    genesys_aht::collect::Collector::new(&settings.genesys, settings.collect)
+        .expect("the client builds")
 }
 
 /// Runs the binary with `args` and stdin closed.
