@@ -13,10 +13,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use genesys_aht::config::{FileConfig, Settings};
+use genesys_aht::config::{Collect, FileConfig, Settings};
 use genesys_aht::details::accumulator::Accumulator;
 use genesys_aht::details::wire::QueryPage;
-use genesys_aht::genesys::aggregates::Window;
+use genesys_aht::rows::Window;
 use genesys_sim::{Clock, Sim, SimConfig};
 
 /// A field of `/proc/self/status`, in KiB.
@@ -94,13 +94,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// The plugin's settings for a skill × media type grouping of every default metric.
-fn settings() -> anyhow::Result<Settings> {
+fn settings() -> anyhow::Result<Collect> {
     let toml = "[genesys]\napi_url = \"http://127.0.0.1:1\"\nclient_id = \"x\"\nclient_secret = \"y\"\n\
                 [collect]\nsource = \"details\"\n";
-    Ok(Settings::from_file(
-        FileConfig::parse(toml, Path::new("bench"))?,
-        &|_| None,
-    )?)
+    let file = FileConfig::parse(toml, Path::new("bench"))?;
+    Ok(Settings::from_file(file, &|_| None)?.collect)
 }
 
 /// Every details page (bytes, conversations) of `HOURS` hours holding about `size`

@@ -7,12 +7,12 @@ use std::time::Duration;
 use genesys_aht_contract::{Dimension, Point};
 use jiff::Timestamp;
 
-use crate::config::{Settings, Source};
-use crate::genesys::aggregates::{Row, Window};
+use crate::config::{Collect, Genesys, Source};
 use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
 use crate::names::{NameMap, Names};
 use crate::points::{self, NameBook};
+use crate::rows::{Row, Window};
 use crate::stats::Stats;
 
 /// The `lookback_buckets` closed buckets before `now`, plus the open one if asked;
@@ -40,20 +40,20 @@ pub fn window(
     }
 }
 
-/// Collects points with one client, one name cache and the settings.
+/// Collects points with one client, one name cache and the `[collect]` part.
 #[derive(Debug)]
 pub struct Collector {
-    settings: Settings,
+    settings: Collect,
     client: Client,
     names: Names,
     stats: Arc<Stats>,
 }
 
 impl Collector {
-    /// A collector for `settings` (no request yet).
-    pub fn new(settings: Settings) -> Result<Collector, GenesysError> {
+    /// A collector of `settings` through a client for `genesys` (no request yet).
+    pub fn new(genesys: &Genesys, settings: Collect) -> Result<Collector, GenesysError> {
         let stats = Arc::new(Stats::default());
-        let client = Client::new(&settings, stats.clone())?;
+        let client = Client::new(genesys, stats.clone())?;
         Ok(Collector {
             settings,
             client,
@@ -67,8 +67,8 @@ impl Collector {
         &self.stats
     }
 
-    /// The settings in use.
-    pub fn settings(&self) -> &Settings {
+    /// The `[collect]` part in use.
+    pub fn settings(&self) -> &Collect {
         &self.settings
     }
 

@@ -5,10 +5,11 @@
 //! # Module map
 //!
 //! Public is what the binary, the integration tests and the `details_bench` example
-//! use: [`config`], [`secret`], [`genesys`] (its error, the aggregates query and
-//! [`genesys::aggregates::Window`]), [`details`] (the fold the example measures),
-//! [`collect`], [`state`], [`run`] and [`log`] (its macros are exported). The rest is
-//! the crate's own (`pub(crate)`), so the compiler reports what nothing calls.
+//! use: [`config`], [`secret`], [`genesys`] (its error and the aggregates query),
+//! [`rows`] (the window and rows a collection reads), [`details`] (the fold the
+//! example measures), [`collect`], [`state`], [`run`] and [`log`] (its macros are
+//! exported). The rest is the crate's own (`pub(crate)`), so the compiler reports
+//! what nothing calls.
 //!
 //! - [`config`]: the TOML file as serde structs, `${VAR}` expansion, regions, and the
 //!   one validation step into [`config::Settings`].
@@ -18,6 +19,8 @@
 //!   pacing under the request budget, `Retry-After` and backoff with jitter.
 //! - [`details`]: `source = "details"`: the same rows computed from conversation
 //!   details (paged query or async jobs), one page in memory at a time.
+//! - [`rows`]: a window of whole buckets and the rows read for it (bucket, group,
+//!   metric statistics), the domain the sources and the points share.
 //! - [`names`]: skill and queue names, cached with `moka`.
 //! - [`points`]: aggregates rows → points of the data contract (`genesys-aht-contract`).
 //! - [`pins`]: a bucket keeps the names it was first written with, so a renamed skill
@@ -44,6 +47,7 @@ pub(crate) mod output;
 pub(crate) mod pins;
 pub(crate) mod points;
 pub(crate) mod poll;
+pub mod rows;
 pub mod run;
 pub mod secret;
 pub mod state;

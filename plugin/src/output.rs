@@ -18,7 +18,7 @@ pub enum OutputError {
 
 /// Encodes `points` and writes them as one batch; returns the number of lines.
 /// A point that cannot be encoded (no field, not finite) is skipped with a warning.
-pub(crate) fn write_batch(out: &mut impl Write, points: &[Point]) -> Result<usize, OutputError> {
+pub(crate) fn write_batch(out: &mut dyn Write, points: &[Point]) -> Result<usize, OutputError> {
     let (bytes, lines) = match encode_batch(points) {
         Ok(bytes) => (bytes, points.len()),
         Err(_) => encode_each(points),
@@ -42,17 +42,12 @@ fn encode_each(points: &[Point]) -> (Vec<u8>, usize) {
     (buf, lines)
 }
 
-/// Writes a batch to the process's stdout.
-pub(crate) fn write_stdout(points: &[Point]) -> Result<usize, OutputError> {
-    write_batch(&mut io::stdout().lock(), points)
+/// Writes already encoded whole lines, flushed.
+pub(crate) fn write_bytes(out: &mut dyn Write, bytes: &[u8]) -> Result<(), OutputError> {
+    write_all(out, bytes)
 }
 
-/// Writes already encoded whole lines to the process's stdout, flushed.
-pub(crate) fn write_bytes(bytes: &[u8]) -> Result<(), OutputError> {
-    write_all(&mut io::stdout().lock(), bytes)
-}
-
-fn write_all(out: &mut impl Write, bytes: &[u8]) -> Result<(), OutputError> {
+fn write_all(out: &mut dyn Write, bytes: &[u8]) -> Result<(), OutputError> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| match e.kind() {

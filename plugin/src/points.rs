@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use genesys_aht_contract::names::{self, AVG_HANDLE_TIME, HANDLE_METRIC};
 use genesys_aht_contract::{Dimension, FieldValue, MetricKind, Point};
 
-use crate::genesys::aggregates::Row;
 use crate::names::NameMap;
+use crate::rows::Row;
 
 /// Tag value of a dimension a group lacks.
 pub(crate) const NONE: &str = "(none)";

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use genesys_aht_contract::names::tags;
 
 use super::*;
-use crate::genesys::aggregates::{MetricStats, Row};
 use crate::genesys::routing::Entity;
+use crate::rows::{MetricStats, Row};
 
 fn row(group: &[(&str, &str)], metrics: &[(&str, i64, Option<i64>)]) -> Row {
     Row {

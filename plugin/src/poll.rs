@@ -13,22 +13,33 @@
 //! in a poll cut short by a stop or a crash, or during shutdown, is never saved: a
 //! restart fetches it again.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use genesys_aht_contract::Point;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::collect::Collector;
-use crate::genesys::aggregates::Window;
+use crate::config::Backfill;
+use crate::genesys::GenesysError;
 use crate::output::OutputError;
 use crate::pins::NamePins;
-use crate::run::RunError;
+use crate::rows::Window;
 use crate::state::{self, State};
 
 /// Backfill chunks read per poll, after the regular window: a long gap is caught up
 /// over several polls, so that the regular one is never held up for long.
 pub(crate) const BACKFILL_CHUNKS_PER_POLL: usize = 4;
+
+/// Why a poll stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PollError {
+    /// Genesys refused or failed.
+    #[error(transparent)]
+    Genesys(#[from] GenesysError),
+    /// The sink failed (stdout closed or broken).
+    #[error(transparent)]
+    Output(OutputError),
+}
 
 /// Where a poll's batches go (stdout in the binary); returns the lines written.
 pub(crate) type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
@@ -37,7 +48,7 @@ pub(crate) type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + '
 #[derive(Debug)]
 pub(crate) struct Poller {
     collector: Collector,
-    state_file: Option<PathBuf>,
+    backfill: Backfill,
     watermark: Option<Timestamp>,
     /// The watermark in the state file (see [`Poller::confirm`]).
     saved: Option<Timestamp>,
@@ -49,9 +60,9 @@ impl Poller {
     /// of the window a poll at `now` reads becomes the watermark, saved at once: the
     /// plugin's history starts when it was first started, even if it crashes before
     /// its first poll completes.
-    pub(crate) fn new(collector: Collector, now: Timestamp) -> Poller {
-        let state_file = collector.settings().state_file.clone();
-        let saved = state_file
+    pub(crate) fn new(collector: Collector, backfill: Backfill, now: Timestamp) -> Poller {
+        let saved = backfill
+            .state_file
             .as_deref()
             .and_then(|path| match state::load(path) {
                 Ok(state) => state,
@@ -68,12 +79,12 @@ impl Poller {
         }
         let mut poller = Poller {
             collector,
-            state_file,
+            backfill,
             watermark,
             saved: watermark,
             pins,
         };
-        if poller.watermark.is_none() && poller.state_file.is_some() {
+        if poller.watermark.is_none() && poller.backfill.state_file.is_some() {
             let start = poller.collector.regular_window(now).start;
             poller.advance(start);
             poller.confirm();
@@ -102,7 +113,7 @@ impl Poller {
         &mut self,
         now: Timestamp,
         sink: &mut Sink<'_>,
-    ) -> Result<(), RunError> {
+    ) -> Result<(), PollError> {
         let regular = self.collector.regular_window(now);
         let closed_end = self.closed_end(now);
         // A restart reads again from the saved watermark: pins must cover it.
@@ -134,12 +145,12 @@ impl Poller {
         sink: &mut Sink<'_>,
         mut points: Vec<Point>,
         window: Window,
-    ) -> Result<(), RunError> {
+    ) -> Result<(), PollError> {
         let group_by = &self.collector.settings().group_by;
         if self.pins.pin(&mut points, group_by, window.end) {
             self.save();
         }
-        let lines = sink(&points).map_err(RunError::Output)?;
+        let lines = sink(&points).map_err(PollError::Output)?;
         self.collector.stats().emitted(lines);
         crate::debug!("wrote {lines} lines for {} to {}", window.start, window.end);
         Ok(())
@@ -157,9 +168,8 @@ impl Poller {
         let Some(watermark) = self.watermark.filter(|w| *w < regular_start) else {
             return Vec::new();
         };
-        let s = self.collector.settings();
-        let bucket = s.granularity;
-        let floor = closed_end - span(bucket, s.max_backfill_buckets);
+        let bucket = self.collector.settings().granularity;
+        let floor = closed_end - span(bucket, self.backfill.max_buckets);
         let mut start = watermark;
         if start < floor {
             crate::warn!(
@@ -168,7 +178,11 @@ impl Poller {
             start = floor;
             self.watermark = Some(floor);
         }
-        let chunks = plan_chunks(start, regular_start, span(bucket, s.backfill_chunk_buckets));
+        let chunks = plan_chunks(
+            start,
+            regular_start,
+            span(bucket, self.backfill.chunk_buckets),
+        );
         if !chunks.is_empty() {
             crate::info!(
                 "backfilling {start} to {regular_start}: {} request(s) left, up to {BACKFILL_CHUNKS_PER_POLL} per poll",
@@ -187,7 +201,7 @@ impl Poller {
     /// The pins are saved before the batch they name is written, whether or not it is
     /// later confirmed as read: a bucket that may have been written keeps its names.
     fn save(&self) {
-        let (Some(path), Some(watermark)) = (&self.state_file, self.saved) else {
+        let (Some(path), Some(watermark)) = (&self.backfill.state_file, self.saved) else {
             return;
         };
         let state = State {

@@ -8,19 +8,27 @@
 //! retry's wait: the poll gets a short grace, then is dropped; a batch is written
 //! whole or not at all, and nothing written during a stop moves the saved watermark.
 //! Lines that arrive during a poll merge into one next poll.
+//!
+//! The loop ([`run_loop`]) takes what it reads and writes, as mini-redis's
+//! `run(listener, shutdown)` does: the poll it drives ([`Polls`]), its [`Triggers`],
+//! its shutdown future, its sink and its clock ([`Io`]). The binary gives it the
+//! process's stdin, signals, stdout and the system clock; the tests in `run_tests.rs`
+//! give it a pipe, a channel, a buffer and paused tokio time.
 
+use std::io::Write;
 use std::time::Duration;
 
-use genesys_aht_contract::encode_batch_as;
+use genesys_aht_contract::{Point, encode_batch_as};
 use jiff::Timestamp;
+use tokio::io::AsyncBufRead;
 use tokio::time::Instant;
 
 use crate::collect::Collector;
-use crate::config::{ConfigError, Settings, Signal};
+use crate::config::{ConfigError, ExecdConfig, Settings, Signal};
 use crate::genesys::GenesysError;
 use crate::output::{self, OutputError};
-use crate::poll::Poller;
-use crate::stats::Counter;
+use crate::poll::{PollError, Poller, Sink};
+use crate::stats::{Counter, Stats};
 use crate::trigger::Triggers;
 
 /// Why the program stops with an error.
@@ -55,20 +63,72 @@ pub enum RunError {
     Signal(&'static str, std::io::Error),
 }
 
+impl From<PollError> for RunError {
+    fn from(error: PollError) -> RunError {
+        match error {
+            PollError::Genesys(e) => RunError::Genesys(e),
+            PollError::Output(e) => RunError::Output(e),
+        }
+    }
+}
+
+/// What the loop drives: one poll at a time, the watermark's confirmation, the
+/// counters. [`Poller`] in the binary.
+pub(crate) trait Polls {
+    /// One poll at `now`, each window's points written to `sink`.
+    fn poll(
+        &mut self,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) -> impl Future<Output = Result<(), PollError>>;
+    /// Everything written so far has been read: save the watermark.
+    fn confirm(&mut self);
+    /// The plugin's own counters.
+    fn stats(&self) -> &Stats;
+}
+
+impl Polls for Poller {
+    fn poll(
+        &mut self,
+        now: Timestamp,
+        sink: &mut Sink<'_>,
+    ) -> impl Future<Output = Result<(), PollError>> {
+        Poller::poll(self, now, sink)
+    }
+
+    fn confirm(&mut self) {
+        Poller::confirm(self);
+    }
+
+    fn stats(&self) -> &Stats {
+        self.collector().stats()
+    }
+}
+
+/// The loop's outside world: where its batches go and what time it is.
+pub(crate) struct Io<'a> {
+    /// Where batches and the plugin's own metrics are written (stdout).
+    pub(crate) out: &'a mut dyn Write,
+    /// "Now" for each poll.
+    pub(crate) clock: &'a dyn Fn() -> Timestamp,
+}
+
 /// `--once`: one poll (the last `lookback`, and backfill from the state file), its
 /// batches and the plugin's own metrics printed; then return.
 pub async fn once(settings: Settings) -> Result<(), RunError> {
     let now = crate::clock::now();
-    let mut poller = Poller::new(Collector::new(settings)?, now);
+    let execd = settings.execd.clone();
+    let mut poller = poller(settings, now)?;
+    let out = &mut std::io::stdout();
     let started = Instant::now();
-    let outcome = poll(&mut poller, now).await;
+    let outcome = poll(&mut poller, &execd, out, now).await;
     let stats = poller.collector().stats();
     stats.bump(Counter::Polls);
     stats.poll_took(started.elapsed());
     if outcome.is_ok() {
         stats.succeeded_at(now.as_second());
     }
-    let outcome = outcome.and_then(|()| write_self_metrics(&poller, now));
+    let outcome = outcome.and_then(|()| write_self_metrics(stats, &execd, out, now));
     if outcome.is_ok() {
         // `inputs.exec`, cron or a shell read the whole output before moving on.
         poller.confirm();
@@ -86,7 +146,7 @@ pub async fn serve(settings: Settings) -> Result<(), RunError> {
 
 /// How the loop begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Start {
+pub(crate) enum Start {
     /// Wait for the first trigger (execd).
     AwaitTrigger,
     /// Poll at once, then wait (the demo, which must show a collection even when
@@ -94,22 +154,38 @@ enum Start {
     PollFirst,
 }
 
+/// The poller of `settings`: a collector of its `[collect]` part through a client
+/// of its `[genesys]` part, keeping its backfill part's watermark.
+fn poller(settings: Settings, now: Timestamp) -> Result<Poller, RunError> {
+    let collector = Collector::new(&settings.genesys, settings.collect)?;
+    Ok(Poller::new(collector, settings.backfill, now))
+}
+
 async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
+    let execd = settings.execd.clone();
     // First of all: a trigger signal arriving before its handler would kill the plugin.
-    let mut triggers = Triggers::new(settings.signal, settings.interval)
-        .map_err(|e| RunError::Signal(settings.signal.name(), e))?;
-    let mut poller = Poller::new(Collector::new(settings)?, crate::clock::now());
-    let collector = poller.collector();
-    collector.login().await?;
-    match collector.settings().signal {
+    let mut triggers = Triggers::new(execd.signal, execd.interval)
+        .map_err(|e| RunError::Signal(execd.signal.name(), e))?;
+    let mut poller = poller(settings, crate::clock::now())?;
+    poller.collector().login().await?;
+    match execd.signal {
         Signal::Stdin => crate::info!("logged in; collecting on each line from stdin"),
-        Signal::None => crate::info!(
-            "logged in; collecting every {:?}",
-            collector.settings().interval
-        ),
+        Signal::None => crate::info!("logged in; collecting every {:?}", execd.interval),
         signal => crate::info!("logged in; collecting on each {}", signal.name()),
     }
-    run_loop(&mut poller, &mut triggers, start).await
+    let io = Io {
+        out: &mut std::io::stdout(),
+        clock: &crate::clock::now,
+    };
+    run_loop(
+        &mut poller,
+        &execd,
+        &mut triggers,
+        shutdown_signal(),
+        io,
+        start,
+    )
+    .await
 }
 
 /// `--demo`: the simulated org in-process: one collection printed at once, whatever
@@ -142,13 +218,17 @@ pub async fn demo() -> Result<(), RunError> {
     Err(RunError::DemoNotBuilt)
 }
 
-async fn run_loop(
-    poller: &mut Poller,
-    triggers: &mut Triggers,
+/// The execd loop: waits for a trigger, polls, reports, until `shutdown` completes
+/// or the triggers' input closes.
+pub(crate) async fn run_loop<R: AsyncBufRead + Unpin>(
+    poller: &mut impl Polls,
+    execd: &ExecdConfig,
+    triggers: &mut Triggers<R>,
+    shutdown: impl Future<Output = ()>,
+    io: Io<'_>,
     start: Start,
 ) -> Result<(), RunError> {
-    let settings = poller.collector().settings().clone();
-    let shutdown = shutdown_signal();
+    let Io { out, clock } = io;
     tokio::pin!(shutdown);
     // Stdin lines that arrived during the last poll: one more poll, not one per line.
     // The first poll of `Start::PollFirst` goes ahead as if a trigger had merged.
@@ -166,10 +246,10 @@ async fn run_loop(
         // The plugin lived on until this trigger: what it wrote before has been read.
         poller.confirm();
         merged = 0;
-        let now = crate::clock::now();
+        let now = clock();
         let started = Instant::now();
         let (outcome, stop) = {
-            let poll = poll(poller, now);
+            let poll = poll(poller, execd, out, now);
             tokio::pin!(poll);
             tokio::select! {
                 () = &mut shutdown => (finish_before_stop(poll.as_mut()).await, true),
@@ -185,13 +265,15 @@ async fn run_loop(
             break;
         };
         let took = started.elapsed();
-        if let Err(RunError::Output(OutputError::Closed)) = report(poller, outcome, now, took) {
+        if let Err(RunError::Output(OutputError::Closed)) =
+            report(poller, execd, out, outcome, now, took)
+        {
             return Ok(());
         }
         if stop {
             break;
         }
-        warn_if_overrun(poller, &settings, took, merged);
+        warn_if_overrun(poller, execd, took, merged);
     }
     crate::info!("stopping");
     Ok(())
@@ -199,12 +281,14 @@ async fn run_loop(
 
 /// Counts and logs a poll's outcome, then writes the plugin's own metrics.
 fn report(
-    poller: &Poller,
+    poller: &impl Polls,
+    execd: &ExecdConfig,
+    out: &mut dyn Write,
     outcome: Result<(), RunError>,
     now: Timestamp,
     took: Duration,
 ) -> Result<(), RunError> {
-    let stats = poller.collector().stats();
+    let stats = poller.stats();
     stats.bump(Counter::Polls);
     stats.poll_took(took);
     match outcome {
@@ -221,12 +305,12 @@ fn report(
             crate::error!("collection failed: {e}");
         }
     }
-    write_self_metrics(poller, now)
+    write_self_metrics(poller.stats(), execd, out, now)
 }
 
 /// A poll that overran its trigger: the triggers it missed are skipped, not queued.
-fn warn_if_overrun(poller: &Poller, settings: &Settings, took: Duration, merged: u32) {
-    let stats = poller.collector().stats();
+fn warn_if_overrun(poller: &impl Polls, settings: &ExecdConfig, took: Duration, merged: u32) {
+    let stats = poller.stats();
     match settings.signal {
         Signal::Stdin if merged > 0 => {
             for _ in 0..merged {
@@ -263,31 +347,40 @@ where
     tokio::time::timeout(STOP_GRACE, poll).await.ok()
 }
 
-/// One poll at `now` under `execd.poll_timeout`, each batch written to stdout.
-async fn poll(poller: &mut Poller, now: Timestamp) -> Result<(), RunError> {
-    let deadline = poller.collector().settings().poll_timeout;
-    let mut sink = |points: &[genesys_aht_contract::Point]| output::write_stdout(points);
+/// One poll at `now` under `execd.poll_timeout`, each batch written to `out`.
+async fn poll(
+    poller: &mut impl Polls,
+    execd: &ExecdConfig,
+    out: &mut dyn Write,
+    now: Timestamp,
+) -> Result<(), RunError> {
+    let deadline = execd.poll_timeout;
+    let mut sink = |points: &[Point]| output::write_batch(out, points);
     match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
-        Ok(outcome) => outcome,
+        Ok(outcome) => outcome.map_err(RunError::from),
         Err(_) => Err(RunError::Deadline(deadline)),
     }
 }
 
 /// The plugin's own metrics at `now`, when `execd.self_metrics` is on.
-fn write_self_metrics(poller: &Poller, now: Timestamp) -> Result<(), RunError> {
-    let collector = poller.collector();
-    if !collector.settings().self_metrics {
+fn write_self_metrics(
+    stats: &Stats,
+    execd: &ExecdConfig,
+    out: &mut dyn Write,
+    now: Timestamp,
+) -> Result<(), RunError> {
+    if !execd.self_metrics {
         return Ok(());
     }
     let mut bytes = Vec::new();
-    for (measurement, points) in collector.stats().points(now.as_nanosecond() as i64) {
+    for (measurement, points) in stats.points(now.as_nanosecond() as i64) {
         // Counters and gauges are always finite integers; a failure here is a bug.
         match encode_batch_as(measurement, &points) {
             Ok(batch) => bytes.extend_from_slice(&batch),
             Err(e) => crate::warn!("skipping the plugin's own metrics: {e}"),
         }
     }
-    output::write_bytes(&bytes).map_err(RunError::Output)
+    output::write_bytes(out, &bytes).map_err(RunError::Output)
 }
 
 async fn shutdown_signal() {
@@ -311,3 +404,7 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::time::{Instant, Interval};
 
 use crate::config::Signal;
@@ -26,20 +26,33 @@ type UnixSignal = tokio::signal::unix::Signal;
 #[cfg(not(unix))]
 type UnixSignal = std::future::Pending<()>;
 
-/// The trigger sources of the loop.
+/// The trigger sources of the loop; `R` is stdin in the binary, a pipe in tests.
 #[derive(Debug)]
-pub(crate) struct Triggers {
+pub(crate) struct Triggers<R = BufReader<Stdin>> {
     signal: Signal,
     interval: Duration,
-    stdin: Lines<BufReader<Stdin>>,
+    stdin: Lines<R>,
     ticker: Interval,
     unix: Option<UnixSignal>,
     quiet_since: Instant,
 }
 
 impl Triggers {
-    /// Installs the handler of `signal` if it is a Unix signal, and starts listening.
+    /// Installs the handler of `signal` if it is a Unix signal, and starts listening
+    /// to it and to the process's stdin.
     pub(crate) fn new(signal: Signal, interval: Duration) -> std::io::Result<Triggers> {
+        Triggers::with_input(signal, interval, BufReader::new(tokio::io::stdin()))
+    }
+}
+
+impl<R: AsyncBufRead + Unpin> Triggers<R> {
+    /// Installs the handler of `signal` if it is a Unix signal, and starts listening
+    /// to it and to `input` in place of stdin.
+    pub(crate) fn with_input(
+        signal: Signal,
+        interval: Duration,
+        input: R,
+    ) -> std::io::Result<Triggers<R>> {
         let mut ticker = tokio::time::interval(interval);
         // A poll longer than the interval skips the ticks it overran (with a warning in
         // the loop) instead of queueing them.
@@ -47,7 +60,7 @@ impl Triggers {
         Ok(Triggers {
             signal,
             interval,
-            stdin: BufReader::new(tokio::io::stdin()).lines(),
+            stdin: input.lines(),
             ticker,
             unix: install(signal)?,
             quiet_since: Instant::now(),

@@ -11,7 +11,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{DEFAULT_CLIENT, config_file, once_at, sim};
+use common::{TestConfig, once_at, sim};
 use genesys_aht::state::{self, State};
 use genesys_sim::{SimConfig, TruthQuery};
 use jiff::{SignedDuration, Timestamp};
@@ -39,12 +39,14 @@ async fn a_long_gap_is_backfilled_in_chunks_up_to_max_backfill() {
         },
     )
     .unwrap();
-    let collect = format!(
-        "lookback = \"30m\"\ngroup_by = [\"requestedRoutingSkillId\"]\nmetrics = [\"tHandle\", \"nOffered\"]\n\
-         state_file = \"{}\"\nmax_backfill = \"2d\"\nbackfill_chunk = \"6h\"",
-        state_file.display()
-    );
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "30m")
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .collect("metrics", vec!["tHandle", "nOffered"])
+        .collect("state_file", state_file.to_str().unwrap())
+        .collect("max_backfill", "2d")
+        .collect("backfill_chunk", "6h")
+        .write(&dir);
     let floor = end - SignedDuration::from_hours(48);
 
     let (first, stderr) = once_at(&config, now, dir.path()).await;
@@ -129,8 +131,9 @@ async fn a_damaged_state_file_is_reported_and_replaced() {
     let now = sim.now();
     let state_file = dir.path().join("state.json");
     std::fs::write(&state_file, "{\"watermark\": \"yesterday").unwrap();
-    let collect = format!("state_file = \"{}\"", state_file.display());
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("state_file", state_file.to_str().unwrap())
+        .write(&dir);
     let (lines, stderr) = once_at(&config, now, dir.path()).await;
     assert!(!lines.is_empty());
     assert!(

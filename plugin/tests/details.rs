@@ -12,7 +12,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{DEFAULT_CLIENT, Line, config_file, once_at, run_once_at, sim};
+use common::{Line, TestConfig, once_at, run_once_at, sim};
 use genesys_sim::{Sim, SimConfig};
 
 /// A quiet org, so that a week of details pages quickly in a debug build; every
@@ -25,20 +25,23 @@ fn quiet() -> SimConfig {
     }
 }
 
-/// A config for `source` in its own directory.
-fn config(sim: &Sim, source: &str, collect: &str) -> (tempfile::TempDir, PathBuf) {
+/// `config` for `source`, written in its own directory.
+fn config(config: TestConfig, source: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let collect = format!("source = \"{source}\"\n{collect}");
-    let path = config_file(&dir, sim, DEFAULT_CLIENT, &collect);
+    let path = config.collect("source", source).write(&dir);
     (dir, path)
 }
 
 /// (aggregates mode, details mode) lines for the same `collect` settings, each in
 /// (timestamp, tags) order, and the details run's stderr.
-async fn both(sim: &Sim, collect: &str, details: &str) -> (Vec<Line>, Vec<Line>, String) {
+async fn both(
+    sim: &Sim,
+    collect: TestConfig,
+    details: fn(TestConfig) -> TestConfig,
+) -> (Vec<Line>, Vec<Line>, String) {
     let now = sim.now();
-    let (dir_a, aggregates) = config(sim, "aggregates", collect);
-    let (dir_d, detailed) = config(sim, "details", &format!("{collect}\n{details}"));
+    let (dir_a, aggregates) = config(collect.clone(), "aggregates");
+    let (dir_d, detailed) = config(details(collect), "details");
     let (mut want, _) = once_at(&aggregates, now, dir_a.path()).await;
     let (mut got, stderr) = once_at(&detailed, now, dir_d.path()).await;
     for lines in [&mut want, &mut got] {
@@ -59,9 +62,15 @@ fn assert_same(got: &[Line], want: &[Line], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: number of lines");
 }
 
-const WEEK: &str = "lookback = \"7d\"";
-const PAGED: &str = "details_jobs_min_window = \"30d\"";
-const JOBS: &str = "details_jobs_min_window = \"1h\"";
+/// Details mode by the paged query only.
+fn paged(config: TestConfig) -> TestConfig {
+    config.collect("details_jobs_min_window", "30d")
+}
+
+/// Details mode by async jobs, for windows of an hour or more.
+fn jobs(config: TestConfig) -> TestConfig {
+    config.collect("details_jobs_min_window", "1h")
+}
 
 #[tokio::test]
 async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
@@ -72,23 +81,27 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
         ..quiet()
     })
     .await;
+    let week = TestConfig::new(&sim.base_url()).collect("lookback", "7d");
     let groupings = [
         (
             "skill by media type",
-            "group_by = [\"requestedRoutingSkillId\", \"mediaType\"]",
+            week.clone()
+                .collect("group_by", vec!["requestedRoutingSkillId", "mediaType"]),
         ),
         (
             "flattened skill sets",
-            "group_by = [\"requestedRoutingSkillId\"]\nflatten_multivalued_dimensions = true",
+            week.clone()
+                .collect("group_by", vec!["requestedRoutingSkillId"])
+                .collect("flatten_multivalued_dimensions", true),
         ),
         (
             "queue by skill",
-            "group_by = [\"queueId\", \"requestedRoutingSkillId\"]",
+            week.collect("group_by", vec!["queueId", "requestedRoutingSkillId"]),
         ),
     ];
-    for (what, group_by) in groupings {
-        for (how, details) in [("paged", PAGED), ("by job", JOBS)] {
-            let (want, got, _) = both(&sim, &format!("{WEEK}\n{group_by}"), details).await;
+    for (what, collect) in groupings {
+        for (how, details) in [("paged", paged as fn(_) -> _), ("by job", jobs)] {
+            let (want, got, _) = both(&sim, collect.clone(), details).await;
             assert!(
                 want.len() > 1000,
                 "{what}: a week of traffic: {}",
@@ -113,11 +126,12 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
 async fn filters_and_one_skill_per_group_agree_too() {
     let sim = sim(quiet()).await;
     let queue = sim.queues()[0].id.clone();
-    let collect = format!(
-        "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\", \"direction\"]\n\
-         media_types = [\"voice\", \"chat\"]\nqueue_ids = [\"{queue}\"]"
-    );
-    let (want, got, stderr) = both(&sim, &collect, PAGED).await;
+    let collect = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1d")
+        .collect("group_by", vec!["requestedRoutingSkillId", "direction"])
+        .collect("media_types", vec!["voice", "chat"])
+        .collect("queue_ids", vec![queue]);
+    let (want, got, stderr) = both(&sim, collect, paged).await;
     assert!(want.len() > 20, "{}", want.len());
     assert_same(&got, &want, &stderr);
 }
@@ -129,8 +143,10 @@ async fn the_result_cap_is_met_by_splitting_the_window() {
         ..quiet()
     })
     .await;
-    let collect = "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\"]";
-    let (want, got, stderr) = both(&sim, collect, PAGED).await;
+    let collect = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1d")
+        .collect("group_by", vec!["requestedRoutingSkillId"]);
+    let (want, got, stderr) = both(&sim, collect, paged).await;
     assert!(want.len() > 50, "{}", want.len());
     assert_same(&got, &want, &stderr);
     assert!(
@@ -146,8 +162,10 @@ async fn conversations_repeated_by_shifting_pages_count_once() {
         ..quiet()
     })
     .await;
-    let collect = "lookback = \"1d\"\ngroup_by = [\"requestedRoutingSkillId\", \"mediaType\"]";
-    let (want, got, stderr) = both(&sim, collect, PAGED).await;
+    let collect = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1d")
+        .collect("group_by", vec!["requestedRoutingSkillId", "mediaType"]);
+    let (want, got, stderr) = both(&sim, collect, paged).await;
     assert!(stderr.contains("came again on page 2"), "{stderr}");
     assert_same(&got, &want, &stderr);
 }
@@ -156,7 +174,10 @@ async fn conversations_repeated_by_shifting_pages_count_once() {
 async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     let sim = sim(quiet()).await;
     sim.fail_next_jobs(1, "The query was too expensive");
-    let (dir, detailed) = config(&sim, "details", &format!("lookback = \"1d\"\n{JOBS}"));
+    let (dir, detailed) = config(
+        jobs(TestConfig::new(&sim.base_url()).collect("lookback", "1d")),
+        "details",
+    );
     let output = run_once_at(&detailed, sim.now(), dir.path()).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());

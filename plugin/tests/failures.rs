@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{BIN, config_file, run, sim};
+use common::{BIN, TestConfig, run, sim};
 use genesys_sim::{ClientConfig, SimConfig};
 
 const SECRET: &str = "Zq9-never-print-this-secret";
@@ -39,15 +39,13 @@ fn assert_clear_failure(output: &Output, expected: &[&str]) {
     );
 }
 
-fn client(secret: &str) -> String {
-    format!("client_id = \"sim-client\"\nclient_secret = \"{secret}\"")
-}
-
 #[tokio::test]
 async fn a_wrong_secret_is_one_clear_error() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, &client(SECRET), "");
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("client_secret", SECRET)
+        .write(&dir);
     for mode in [&["--once"][..], &[][..]] {
         let mut args = vec!["--config", config.to_str().unwrap()];
         args.extend_from_slice(mode);
@@ -69,8 +67,10 @@ async fn a_missing_permission_is_named() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let genesys = "client_id = \"limited\"\nclient_secret = \"${AHT_TEST_SECRET}\"";
-    let config = config_file(&dir, &sim, genesys, "");
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("client_id", "limited")
+        .genesys("client_secret", "${AHT_TEST_SECRET}")
+        .write(&dir);
     let output = tokio::process::Command::new(BIN)
         .args(["--config", config.to_str().unwrap(), "--once"])
         .env("AHT_TEST_SECRET", SECRET)
@@ -83,25 +83,24 @@ async fn a_missing_permission_is_named() {
 #[tokio::test]
 async fn config_mistakes_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("plugin.toml");
+    // No simulator: the mistakes must show before any request.
+    let in_region = |region: &str| {
+        TestConfig::new("http://127.0.0.1:9")
+            .without_genesys("api_url")
+            .genesys("region", region)
+    };
     let cases = [
         (
-            "region = \"mars-1\"",
-            "",
+            in_region("mars-1"),
             vec!["genesys.region", "mars-1", "us-east-1"],
         ),
         (
-            "region = \"eu-west-1\"",
-            "metrics = [\"handleTime\"]",
+            in_region("eu-west-1").collect("metrics", vec!["handleTime"]),
             vec!["collect.metrics", "handleTime", "tHandle"],
         ),
     ];
-    for (location, collect, expected) in cases {
-        let text = format!(
-            "[genesys]\n{location}\n{}\n[collect]\n{collect}\n",
-            client(SECRET)
-        );
-        std::fs::write(&path, text).unwrap();
+    for (config, expected) in cases {
+        let path = config.write(&dir);
         let output = run(&["--config", path.to_str().unwrap(), "--once"]).await;
         assert_clear_failure(&output, &expected);
     }

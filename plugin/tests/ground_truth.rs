@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{DEFAULT_CLIENT, Line, config_file, integer_fields, parse, run, sim};
+use common::{Line, TestConfig, integer_fields, parse, run, sim};
 use genesys_aht_contract::Dimension;
 use genesys_sim::{GroundTruth, SimConfig, TruthQuery};
 
@@ -51,15 +51,12 @@ fn group_of(line: &Line, group_by: &[Dimension]) -> BTreeMap<String, String> {
 async fn check(group_by: &[Dimension], flatten: bool) {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<String> = group_by
-        .iter()
-        .map(|d| format!("{:?}", d.genesys_name()))
-        .collect();
-    let collect = format!(
-        "granularity = \"PT15M\"\nlookback = \"2h\"\ngroup_by = [{}]\nflatten_multivalued_dimensions = {flatten}\n",
-        names.join(", ")
-    );
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, &collect);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("granularity", "PT15M")
+        .collect("lookback", "2h")
+        .group_by(group_by)
+        .collect("flatten_multivalued_dimensions", flatten)
+        .write(&dir);
     // The binary picks its window from the wall clock: run again in the rare case a
     // bucket boundary passed while it ran.
     let (lines, (start, end)) = loop {

@@ -10,7 +10,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
+use common::{TestConfig, parse, run, sim};
 use genesys_aht_tests::influxdb::InfluxDb;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Metric, Signal, Value as TelegrafValue};
 use genesys_sim::SimConfig;
@@ -20,8 +20,10 @@ use serde_json::{Value, json};
 async fn awkward_names_reach_influxdb_unchanged() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let collect = "lookback = \"6h\"\ngroup_by = [\"queueId\", \"requestedRoutingSkillId\"]\n";
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, collect);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "6h")
+        .collect("group_by", vec!["queueId", "requestedRoutingSkillId"])
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     assert!(
         output.status.success(),
@@ -124,8 +126,10 @@ async fn a_name_with_vertical_tab_and_form_feed_reaches_influxdb_sanitised() {
     .await;
     let skill_id = sim.skills()[0].id.clone();
     let dir = tempfile::tempdir().unwrap();
-    let collect = "lookback = \"6h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n";
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, collect);
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "6h")
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .write(&dir);
     let mut execd = ExecdConfig::new(common::BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.signal = Signal::Stdin;

@@ -10,7 +10,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{BIN, DEFAULT_CLIENT, config_file, parse_all, sim};
+use common::{BIN, TestConfig, parse_all, sim};
 use genesys_sim::{Endpoint, FaultKind, RequestRecord, Sim, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
@@ -25,12 +25,15 @@ fn spawn_slow(
     times: usize,
 ) -> (Child, ChildStdin) {
     sim.push_fault(Endpoint::Aggregates, FaultKind::Slow(delay), times);
-    spawn_loop(sim, dir, "request_timeout = \"60s\"")
+    spawn_loop(
+        dir,
+        TestConfig::new(&sim.base_url()).genesys("request_timeout", "60s"),
+    )
 }
 
-/// The plugin's loop against `sim`, with `genesys` lines added to its config.
-fn spawn_loop(sim: &Sim, dir: &tempfile::TempDir, genesys: &str) -> (Child, ChildStdin) {
-    let config = config_file(dir, sim, &format!("{DEFAULT_CLIENT}\n{genesys}"), "");
+/// The plugin's loop with `config`.
+fn spawn_loop(dir: &tempfile::TempDir, config: TestConfig) -> (Child, ChildStdin) {
+    let config = config.write(dir);
     let mut child = Command::new(BIN)
         .args(["--config", config.to_str().unwrap()])
         .stdin(Stdio::piped())
@@ -151,8 +154,10 @@ async fn lines_during_a_poll_coalesce_into_one_next_poll() {
 /// The loop with a poll waiting out a long backoff after a 503.
 async fn mid_backoff(sim: &Sim, dir: &tempfile::TempDir) -> (Child, ChildStdin) {
     sim.push_fault(Endpoint::Aggregates, FaultKind::ServerError(503), 100);
-    let (child, mut stdin) =
-        spawn_loop(sim, dir, "backoff_initial = \"30s\"\nbackoff_max = \"60s\"");
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("backoff_initial", "30s")
+        .genesys("backoff_max", "60s");
+    let (child, mut stdin) = spawn_loop(dir, config);
     stdin.write_all(b"\n").await.unwrap();
     wait_for_request(sim, |r| r.status == Some(503)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -9,7 +9,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, DEFAULT_CLIENT, config_file, parse, parse_all, run, sim};
+use common::{BIN, TestConfig, parse, parse_all, run, sim};
 use genesys_sim::SimConfig;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -20,7 +20,9 @@ const EXIT_LIMIT: Duration = Duration::from_secs(10);
 async fn once_prints_whole_lines_only() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "include_open_bucket = true");
+    let config = TestConfig::new(&sim.base_url())
+        .collect("include_open_bucket", true)
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     assert!(output.status.success());
     assert!(output.stdout.ends_with(b"\n"), "the last line is complete");
@@ -37,7 +39,7 @@ async fn once_prints_whole_lines_only() {
 async fn a_closed_stdout_ends_once_quietly() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let mut child = spawn(&["--config", config.to_str().unwrap(), "--once"]);
     drop(child.stdout.take());
     let stderr = exits_zero(child).await;
@@ -122,7 +124,7 @@ async fn demo_with_stdin_closed_still_shows_a_collection() {
 async fn telegrafs_one_dash_config_flag_is_accepted() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let output = run(&["-config", config.to_str().unwrap(), "-once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
@@ -160,7 +162,7 @@ async fn ctrl_c_and_sigterm_end_the_loop_with_exit_zero() {
 async fn each_stdin_line_triggers_one_collection_and_eof_exits() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let mut child = spawn(&["--config", config.to_str().unwrap()]);
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"\n").await.unwrap();

@@ -6,11 +6,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{DEFAULT_CLIENT, sim};
-use genesys_aht::collect::Collector;
-use genesys_aht::config::{FileConfig, Settings};
+use common::{TestConfig, sim};
 use genesys_sim::{Sim, SimConfig};
 
 fn routing_requests(sim: &Sim) -> Vec<String> {
@@ -24,13 +20,10 @@ fn routing_requests(sim: &Sim) -> Vec<String> {
 #[tokio::test]
 async fn names_are_cached_and_refreshed_at_most_once_per_poll() {
     let sim = sim(SimConfig::default()).await;
-    let toml = format!(
-        "[genesys]\napi_url = \"{}\"\n{DEFAULT_CLIENT}\n[collect]\nlookback = \"1d\"\n\
-         group_by = [\"queueId\", \"requestedRoutingSkillId\"]\n",
-        sim.base_url()
-    );
-    let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
-    let collector = Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap();
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1d")
+        .collect("group_by", vec!["queueId", "requestedRoutingSkillId"]);
+    let collector = common::collector(&config);
 
     let points = collector.collect(sim.now()).await.unwrap();
     let first = routing_requests(&sim);

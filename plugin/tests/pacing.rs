@@ -11,7 +11,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BIN, DEFAULT_CLIENT, config_file, sim};
+use common::{BIN, TestConfig, sim};
 use genesys_sim::SimConfig;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -22,8 +22,9 @@ const BUDGET: usize = 5;
 async fn no_minute_holds_more_requests_than_the_budget() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let genesys = format!("{DEFAULT_CLIENT}\nrequests_per_minute = {BUDGET}");
-    let config = config_file(&dir, &sim, &genesys, "");
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("requests_per_minute", BUDGET as i64)
+        .write(&dir);
     let mut child = Command::new(BIN)
         .args(["--config", config.to_str().unwrap()])
         .stdin(Stdio::piped())

@@ -19,7 +19,7 @@ use genesys_aht_contract::Dimension;
 use genesys_sim::{Clock, Endpoint, FaultKind, ManualClock, Rename, RoutingKind, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
 
-use common::Line;
+use common::{Line, TestConfig};
 
 const GRANULARITY: Duration = Duration::from_secs(900);
 const STEP: SignedDuration = SignedDuration::from_mins(30);
@@ -44,7 +44,11 @@ struct Day {
 }
 
 impl Day {
-    async fn start(start: Timestamp, renames: Vec<Rename>, genesys: &str) -> Day {
+    async fn start(
+        start: Timestamp,
+        renames: Vec<Rename>,
+        tune: fn(TestConfig) -> TestConfig,
+    ) -> Day {
         let clock = ManualClock::new(start);
         let sim = Sim::start(SimConfig {
             clock: Clock::Manual(clock.clone()),
@@ -56,19 +60,12 @@ impl Day {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.json");
-        let group_by: Vec<String> = GROUP_BY
-            .iter()
-            .map(|d| format!("{:?}", d.genesys_name()))
-            .collect();
-        let metrics: Vec<String> = METRICS.iter().map(|m| format!("{m:?}")).collect();
-        let collect = format!(
-            "group_by = [{}]\nmetrics = [{}]\nstate_file = {:?}\nbackfill_chunk = \"2h\"\n",
-            group_by.join(", "),
-            metrics.join(", "),
-            state.to_str().unwrap()
-        );
-        let genesys = format!("{}\n{genesys}", common::DEFAULT_CLIENT);
-        let config = common::config_file(&dir, &sim, &genesys, &collect);
+        let config = TestConfig::new(&sim.base_url())
+            .group_by(&GROUP_BY)
+            .collect("metrics", METRICS.to_vec())
+            .collect("state_file", state.to_str().unwrap())
+            .collect("backfill_chunk", "2h");
+        let config = tune(config).write(&dir);
         Day {
             sim,
             clock,
@@ -176,7 +173,7 @@ async fn a_renamed_skill_and_queue_are_never_counted_twice() {
         Rename::new(RoutingKind::Skill, "Sales", "Sales & Upsell", skill_at),
         Rename::new(RoutingKind::Queue, "Support FR", "Support France", queue_at),
     ];
-    let mut day = Day::start(start, renames, "").await;
+    let mut day = Day::start(start, renames, |c| c).await;
     let end = start + SignedDuration::from_hours(12);
     let mut now = start + STEP;
     while now <= end {
@@ -209,11 +206,10 @@ async fn a_renamed_skill_and_queue_are_never_counted_twice() {
 #[tokio::test]
 async fn failed_name_lookups_leave_the_window_for_later_and_never_write_an_id() {
     let start: Timestamp = "2026-03-09T00:00:00Z".parse().unwrap();
-    let mut day = Day::start(
-        start,
-        Vec::new(),
-        "max_retries = 1\nbackoff_initial = \"10ms\"",
-    )
+    let mut day = Day::start(start, Vec::new(), |c| {
+        c.genesys("max_retries", 1)
+            .genesys("backoff_initial", "10ms")
+    })
     .await;
     let mut now = start + STEP;
     for _ in 0..4 {

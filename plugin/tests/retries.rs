@@ -9,21 +9,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
+use common::{TestConfig, parse, run, sim};
 use genesys_sim::{Endpoint, FaultKind, Sim, SimConfig};
 
 /// `--once` with fast retries; returns (conversation lines, stderr).
-async fn once(sim: &Sim, genesys_extra: &str) -> (Vec<common::Line>, String) {
+async fn once(sim: &Sim, tune: fn(TestConfig) -> TestConfig) -> (Vec<common::Line>, String) {
     let dir = tempfile::tempdir().unwrap();
-    let genesys = format!(
-        "{DEFAULT_CLIENT}\nbackoff_initial = \"20ms\"\nbackoff_max = \"100ms\"\n{genesys_extra}"
-    );
-    let config = config_file(
-        &dir,
-        sim,
-        &genesys,
-        "group_by = [\"requestedRoutingSkillId\", \"queueId\"]",
-    );
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("backoff_initial", "20ms")
+        .genesys("backoff_max", "100ms")
+        .collect("group_by", vec!["requestedRoutingSkillId", "queueId"]);
+    let config = tune(config).write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
@@ -40,7 +36,7 @@ async fn retry_after_is_waited_out_to_the_second() {
         },
         1,
     );
-    let (lines, stderr) = once(&sim, "").await;
+    let (lines, stderr) = once(&sim, |c| c).await;
     assert!(!lines.is_empty());
     assert!(
         stderr.contains("HTTP 429") && stderr.contains("retry 1/8 in 2000 ms"),
@@ -67,7 +63,7 @@ async fn retry_after_is_waited_out_to_the_second() {
 #[tokio::test]
 async fn every_transient_fault_is_retried_to_the_fault_free_answer() {
     let clean = sim(SimConfig::default()).await;
-    let (want, _) = once(&clean, "").await;
+    let (want, _) = once(&clean, |c| c).await;
     let faults = [
         FaultKind::ServerError(500),
         FaultKind::ServerError(502),
@@ -88,7 +84,11 @@ async fn every_transient_fault_is_retried_to_the_fault_free_answer() {
         for fault in &faults {
             sim.push_fault(endpoint, fault.clone(), 1);
         }
-        let (got, stderr) = once(&sim, "request_timeout = \"1s\"\nmax_retries = 10").await;
+        let (got, stderr) = once(&sim, |c| {
+            c.genesys("request_timeout", "1s")
+                .genesys("max_retries", 10)
+        })
+        .await;
         assert_eq!(got, want, "{endpoint:?}: {stderr}");
         // A slow answer is logged only when the simulator sends it, after the client
         // gave up: its timeout shows in stderr instead.
@@ -114,7 +114,9 @@ async fn a_bad_request_is_not_retried() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "lookback = \"1h\"");
+    let config = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1h")
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");

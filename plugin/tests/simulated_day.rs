@@ -159,28 +159,19 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
     let now_file = dir.path().join("now");
     let state_file = dir.path().join("state.json");
-    let config = dir.path().join("plugin.toml");
-    let group_by: Vec<_> = GROUP_BY
-        .iter()
-        .map(|d| format!("{:?}", d.genesys_name()))
-        .collect();
-    let metrics: Vec<_> = METRICS.iter().map(|m| format!("{m:?}")).collect();
-    std::fs::write(
-        &config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\n{}\nrequest_timeout = \"1s\"\nmax_retries = 30\n\
-             backoff_initial = \"10ms\"\nbackoff_max = \"50ms\"\n\
-             [collect]\ngranularity = \"15m\"\nlookback = \"30m\"\ngroup_by = [{}]\n\
-             metrics = [{}]\nstate_file = \"{}\"\nmax_backfill = \"2d\"\n\
-             [execd]\npoll_timeout = \"60s\"\n",
-            sim.base_url(),
-            common::DEFAULT_CLIENT,
-            group_by.join(", "),
-            metrics.join(", "),
-            state_file.display()
-        ),
-    )
-    .unwrap();
+    let config = common::TestConfig::new(&sim.base_url())
+        .genesys("request_timeout", "1s")
+        .genesys("max_retries", 30)
+        .genesys("backoff_initial", "10ms")
+        .genesys("backoff_max", "50ms")
+        .collect("granularity", "15m")
+        .collect("lookback", "30m")
+        .group_by(&GROUP_BY)
+        .collect("metrics", METRICS.to_vec())
+        .collect("state_file", state_file.to_str().unwrap())
+        .collect("max_backfill", "2d")
+        .execd("poll_timeout", "60s")
+        .write(&dir);
 
     let mut execd = ExecdConfig::new(common::BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];

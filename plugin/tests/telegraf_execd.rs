@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{BIN, DEFAULT_CLIENT, config_file, sim};
+use common::{BIN, TestConfig, sim};
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, Recorded, Signal, StopStep};
 use genesys_sim::SimConfig;
 
@@ -16,7 +16,7 @@ use genesys_sim::SimConfig;
 async fn gathers_over_stdin_and_stops_when_stdin_closes() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config_file(&dir, &sim, DEFAULT_CLIENT, "");
+    let config = TestConfig::new(&sim.base_url()).write(&dir);
     let mut execd = ExecdConfig::new(BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.signal = Signal::Stdin;
@@ -93,8 +93,9 @@ async fn each_sighup_sigusr1_and_sigusr2_collects_once_and_the_plugin_lives_on()
         ("SIGUSR2", Signal::Sigusr2),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let body = format!("\n[execd]\nsignal = \"{name}\"\n");
-        let config = config_file(&dir, &sim, DEFAULT_CLIENT, &body);
+        let config = TestConfig::new(&sim.base_url())
+            .execd("signal", name)
+            .write(&dir);
         let mut execd = ExecdConfig::new(BIN);
         execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
         execd.signal = signal;
@@ -134,12 +135,9 @@ async fn with_signal_left_out_of_the_execd_block_the_plugin_warns() {
     let sim = sim(SimConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     // The plugin waits for stdin lines; the block leaves `signal` at Telegraf's "none".
-    let config = config_file(
-        &dir,
-        &sim,
-        DEFAULT_CLIENT,
-        "\n[execd]\ninterval = \"100ms\"\n",
-    );
+    let config = TestConfig::new(&sim.base_url())
+        .execd("interval", "100ms")
+        .write(&dir);
     let mut execd = ExecdConfig::new(BIN);
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.interval = Some(Duration::from_millis(100));

@@ -5,21 +5,14 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use common::{DEFAULT_CLIENT, config_file, parse, run, sim};
+use common::{TestConfig, parse, run, sim};
 use genesys_aht::collect::Collector;
-use genesys_aht::config::{FileConfig, Settings};
 use genesys_sim::{ClientConfig, Endpoint, FaultKind, Sim, SimConfig};
 
 fn collector(sim: &Sim) -> Collector {
-    let toml = format!(
-        "[genesys]\napi_url = \"{}\"\n{DEFAULT_CLIENT}\n",
-        sim.base_url()
-    );
-    let file = FileConfig::parse(&toml, Path::new("test.toml")).unwrap();
-    Collector::new(Settings::from_file(file, &|_| None).unwrap()).unwrap()
+    common::collector(&TestConfig::new(&sim.base_url()))
 }
 
 fn token_requests(sim: &Sim) -> usize {
@@ -62,8 +55,9 @@ async fn a_rate_limit_past_the_retries_is_reported_with_its_retry_after() {
         1,
     );
     let dir = tempfile::tempdir().unwrap();
-    let genesys = format!("{DEFAULT_CLIENT}\nmax_retries = 0");
-    let config = config_file(&dir, &sim, &genesys, "");
+    let config = TestConfig::new(&sim.base_url())
+        .genesys("max_retries", 0)
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
@@ -89,13 +83,13 @@ async fn without_queue_permission_the_collection_fails_naming_it() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let genesys = "client_id = \"no-queues\"\nclient_secret = \"no-queues-secret\"";
-    let config = config_file(
-        &dir,
-        &sim,
-        genesys,
-        "group_by = [\"queueId\", \"requestedRoutingSkillId\"]",
-    );
+    let base = TestConfig::new(&sim.base_url())
+        .genesys("client_id", "no-queues")
+        .genesys("client_secret", "no-queues-secret");
+    let config = base
+        .clone()
+        .collect("group_by", vec!["queueId", "requestedRoutingSkillId"])
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
@@ -107,12 +101,9 @@ async fn without_queue_permission_the_collection_fails_naming_it() {
     );
     assert!(parse(&output.stdout).is_empty(), "no conversation point");
     // Grouped by skill only, the same client needs no queue names and collects.
-    let config = config_file(
-        &dir,
-        &sim,
-        genesys,
-        "group_by = [\"requestedRoutingSkillId\"]",
-    );
+    let config = base
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .write(&dir);
     let output = run(&["--config", config.to_str().unwrap(), "--once"]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");

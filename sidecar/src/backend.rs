@@ -1,5 +1,10 @@
 //! The InfluxDB the sidecar reads: which bucket answers a request, the query for
-//! it in the configured language, and the HTTP call.
+//! it in the configured language, and the HTTP call. The languages are its children:
+//! [`influxql`], [`sql`] and [`flux`].
+
+pub mod flux;
+pub mod influxql;
+pub mod sql;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -12,7 +17,6 @@ use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
 use crate::config::{BackendKind, InfluxConfig, Secret};
 use crate::identity::{self, Identity, NameIndex};
 use crate::request::{AhtRequest, Range, SkillsRequest};
-use crate::{flux, influxql, sql};
 
 /// `handle_sum_ms` and `handle_count`, as the contract spells them.
 pub fn fields() -> (String, String) {

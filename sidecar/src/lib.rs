@@ -7,10 +7,12 @@
 //! - [`config`]: `sidecar.toml` as documented serde structs; `${VAR}` expansion; secrets.
 //! - [`request`]: query-string parameters → a validated, normalised request.
 //! - [`backend`]: bucket choice, the query for the configured language, the HTTP call,
-//!   and upstream failures.
-//! - [`influxql`]: InfluxQL statements with bound parameters and the `/query` JSON.
-//! - [`sql`]: SQL for InfluxDB 3's `/api/v3/query_sql`, bound parameters, its JSON rows.
-//! - [`flux`]: Flux scripts with escaped literals, and their rows.
+//!   and upstream failures; one child module per language:
+//!   - [`backend::influxql`]: InfluxQL statements with bound parameters and the
+//!     `/query` JSON.
+//!   - [`backend::sql`]: SQL for InfluxDB 3's `/api/v3/query_sql`, bound parameters,
+//!     its JSON rows.
+//!   - [`backend::flux`]: Flux scripts with escaped literals, and their rows.
 //! - [`csv`]: InfluxDB 2.x annotated CSV, including errors sent mid-stream.
 //! - [`identity`]: IDs are a series, names its changing label: the name index, ID
 //!   filters, merging by ID.
@@ -33,10 +35,8 @@ pub mod cache;
 pub mod config;
 pub mod csv;
 pub mod error;
-pub mod flux;
 pub mod headers;
 pub mod identity;
-pub mod influxql;
 pub mod limits;
 pub mod metrics;
 pub mod page;
@@ -44,7 +44,6 @@ pub mod reload;
 pub mod request;
 pub mod routes;
 pub mod server;
-pub mod sql;
 pub mod state;
 pub mod tls;
 pub mod tokens;

@@ -288,3 +288,7 @@ pub async fn shutdown_signal() {
         let _ = interrupt.await;
     }
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

@@ -128,6 +128,13 @@ impl Tokens {
         )
     }
 
+    /// Revokes the bearer token of `authorization`, if it is one this server issued.
+    pub(crate) fn revoke(&mut self, authorization: Option<&str>) {
+        if let Some(bearer) = authorization.and_then(|h| strip_prefix_ignore_case(h, "bearer ")) {
+            self.issued.remove(bearer.trim());
+        }
+    }
+
     /// Checks the bearer token, counts the request against its rate limit and checks
     /// `permission`. The caller is known even when the answer is an error.
     pub(crate) fn authorize(

@@ -3,7 +3,8 @@
 //! Faults come from a queue ("the next N aggregates requests get X") and, when the queue
 //! has nothing for a request, from a seeded random mode ("p = 0.25 of requests get one of
 //! these kinds"). A fault replaces the endpoint's answer, except [`FaultKind::Slow`],
-//! which delays it.
+//! which delays it, and [`FaultKind::RevokedToken`], which revokes the token the
+//! answer then refuses.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -29,6 +30,10 @@ pub enum FaultKind {
     Malformed,
     /// The connection is closed without any response.
     Dropped,
+    /// The request's bearer token is revoked (as when an admin revokes the OAuth
+    /// client's tokens or Genesys ends a token early): this request and every later
+    /// one with that token get Genesys's `401 bad.credentials`; a new login works.
+    RevokedToken,
 }
 
 impl FaultKind {

@@ -15,6 +15,7 @@
 //! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
 //!   truncated response bodies; `router`: which endpoint answers; `reply`: answers and
 //!   platform errors; `auth`: OAuth, tokens, permissions, rate limit.
+//! - `state`: what the endpoints share; `request`: a parsed request.
 //! - `api::{aggregates, details, jobs, routing}`: the endpoints.
 //! - [`faults`]: scripted and random fault injection, the request log's records.
 //! - [`contract`]: the validator of JSON documents against the SDK's models.
@@ -32,8 +33,10 @@ mod generate;
 mod model;
 mod org;
 mod reply;
+mod request;
 mod router;
 mod server;
+mod state;
 mod time;
 mod wire;
 
@@ -47,7 +50,7 @@ pub use config::{ALL_PERMISSIONS, ClientConfig, Clock, ManualClock, SimConfig};
 pub use faults::{Endpoint, FaultKind, RandomFaults, RequestRecord};
 pub use org::{Entity, Rename, RoutingKind};
 
-use server::{State, lock};
+use state::{State, lock};
 
 /// A running simulator; it stops when dropped.
 #[derive(Debug)]

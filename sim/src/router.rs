@@ -5,7 +5,8 @@ use hyper::Method;
 use crate::api;
 use crate::auth::Caller;
 use crate::reply::{ApiError, Reply};
-use crate::server::{Request, State, lock};
+use crate::request::Request;
+use crate::state::{State, lock};
 
 const AGGREGATE_VIEW: &str = "analytics:conversationAggregate:view";
 const DETAIL_VIEW: &str = "analytics:conversationDetail:view";
@@ -129,3 +130,7 @@ fn dispatch(state: &State, request: &Request, route: &Route<'_>) -> Result<Reply
         Route::SkillGroups => api::routing::skill_groups(state, request),
     }
 }
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;

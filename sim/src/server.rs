@@ -1,26 +1,22 @@
 //! The HTTP server: hyper 1 on a tokio listener, one task per connection. Each request
 //! gets a correlation id, may get a fault, is routed, contract-checked and logged.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
+use hyper::Response;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper::{Method, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::api::jobs::Jobs;
-use crate::auth::Tokens;
-use crate::config::SimConfig;
 use crate::contract;
-use crate::faults::{FaultKind, Faults, RequestRecord};
-use crate::generate::Generator;
-use crate::org::Org;
+use crate::faults::{FaultKind, RequestRecord};
 use crate::reply::{ApiError, Reply, Shape};
+use crate::request::Request;
 use crate::router;
-use crate::time::to_ms;
+use crate::state::{State, lock};
 use crate::wire::{ResponseBody, raw, truncate};
 
 /// The largest request body accepted (Genesys' `request.bytes.max` limit).
@@ -28,88 +24,6 @@ const REQUEST_BYTES_MAX: usize = 512_000;
 
 /// How many requests the request log keeps.
 const REQUEST_LOG_CAPACITY: usize = 100_000;
-
-/// Everything the endpoints share.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) config: SimConfig,
-    pub(crate) org: Arc<Org>,
-    pub(crate) generator: Generator,
-    pub(crate) tokens: Mutex<Tokens>,
-    pub(crate) jobs: Mutex<Jobs>,
-    pub(crate) faults: Mutex<Faults>,
-    pub(crate) log: Mutex<Vec<RequestRecord>>,
-    pub(crate) violations: Mutex<Vec<String>>,
-    /// The last details selection (query without its paging, and "now"), so that
-    /// paging through it does not regenerate it for every page.
-    pub(crate) details_selection: Mutex<Option<(String, Arc<Vec<crate::model::Conversation>>)>>,
-}
-
-impl State {
-    pub(crate) fn new(config: SimConfig) -> State {
-        let org = Arc::new(Org::new(config.seed, &config.skill_names, &config.renames));
-        let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        let generator = Generator::new(
-            org.clone(),
-            config.seed,
-            config.conversations_per_hour,
-            millis(config.ingestion_lag),
-            millis(config.history),
-        );
-        let tokens = Tokens::new(
-            config.clients.clone(),
-            config.token_lifetime,
-            config.requests_per_minute,
-        );
-        State {
-            org,
-            generator,
-            tokens: Mutex::new(tokens),
-            jobs: Mutex::new(Jobs::default()),
-            faults: Mutex::new(Faults::default()),
-            log: Mutex::new(Vec::new()),
-            violations: Mutex::new(Vec::new()),
-            details_selection: Mutex::new(None),
-            config,
-        }
-    }
-
-    /// The simulator's "now" in milliseconds.
-    pub(crate) fn now_ms(&self) -> i64 {
-        to_ms(self.config.clock.now())
-    }
-}
-
-/// Locks `mutex`, recovering the data if a panicking holder poisoned it.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A parsed request, as handlers see it.
-#[derive(Debug)]
-pub(crate) struct Request {
-    pub(crate) method: Method,
-    pub(crate) path: String,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) authorization: Option<String>,
-    pub(crate) body: Bytes,
-}
-
-impl Request {
-    /// Every value of query parameter `name`.
-    pub(crate) fn params(&self, name: &str) -> Vec<&str> {
-        self.query
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The first value of query parameter `name`.
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        self.params(name).into_iter().next()
-    }
-}
 
 /// Accepts connections until the task is dropped.
 pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
@@ -213,6 +127,10 @@ async fn respond(
     match fault {
         None => Some(answer(state, request, context_id, record)),
         Some(FaultKind::Dropped) => None,
+        Some(FaultKind::RevokedToken) => {
+            lock(&state.tokens).revoke(request.authorization.as_deref());
+            Some(answer(state, request, context_id, record))
+        }
         Some(FaultKind::RateLimited { retry_after_secs }) => {
             error(ApiError::rate_limited(retry_after_secs))
         }

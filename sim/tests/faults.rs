@@ -61,6 +61,23 @@ async fn server_errors_have_platform_bodies() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_is_refused_from_then_on_and_a_new_one_works() {
+    let mut api = Api::start().await;
+    // The skills request does not take the aggregates fault.
+    api.sim
+        .push_fault(Endpoint::Aggregates, FaultKind::RevokedToken, 1);
+    assert_eq!(api.get(SKILLS).await.status, 200);
+    api.post(AGGREGATES, &query())
+        .await
+        .assert_error(401, "bad.credentials");
+    // Revoked, not only refused once: the same token fails on any endpoint.
+    api.get(SKILLS).await.assert_error(401, "bad.credentials");
+    let client = reqwest::Client::new();
+    api.token = token(&client, &api.sim.base_url(), "sim-client", "sim-secret").await;
+    assert_eq!(api.post(AGGREGATES, &query()).await.status, 200);
+}
+
+#[tokio::test]
 async fn a_slow_response_passes_a_client_timeout() {
     let api = Api::start().await;
     api.sim.push_fault(

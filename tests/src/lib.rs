@@ -12,6 +12,7 @@
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
 //!   the functions a Flux text calls.
+//! - [`plugin_config`]: the plugin's configuration file for a test, built key by key.
 //! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
 //!   generator, for the roll-up tests.
 //! - [`secrets`]: the secrets of the test run, and the one check that none shows in
@@ -33,6 +34,7 @@ pub mod flux;
 pub mod grafana;
 pub mod influxdb;
 pub mod influxdb_log;
+pub mod plugin_config;
 pub mod raw_points;
 pub mod rollup;
 pub mod secrets;

@@ -169,14 +169,11 @@ async fn continuous_queries_roll_up_fold_in_late_data_and_the_backfill_fills_his
 /// The conversation lines of the plugin's `--once` output, over the simulator's
 /// org at the current time: the closed quarter hours of the last 4 hours.
 async fn plugin_lines(sim: &Sim, dir: &Path) -> Vec<String> {
-    let config = dir.join("plugin.toml");
-    let toml = format!(
-        "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"sim-secret\"\n\
-         [collect]\ngranularity = \"15m\"\nlookback = \"4h\"\n\
-         group_by = [\"requestedRoutingSkillId\", \"mediaType\"]\n",
-        sim.base_url()
-    );
-    std::fs::write(&config, toml).expect("plugin config");
+    let config = genesys_aht_tests::plugin_config::PluginConfig::new(&sim.base_url())
+        .collect("granularity", "15m")
+        .collect("lookback", "4h")
+        .collect("group_by", vec!["requestedRoutingSkillId", "mediaType"])
+        .write_to(&dir.join("plugin.toml"));
     let output = tokio::process::Command::new(genesys_aht_tests::workspace::binary("genesys-aht"))
         .arg("--config")
         .arg(&config)

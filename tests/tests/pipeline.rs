@@ -19,6 +19,7 @@ use std::time::Duration;
 use genesys_aht_contract::names::tags;
 use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_aht_tests::plugin_config::PluginConfig;
 use genesys_aht_tests::telegraf::{
     Execd, ExecdConfig, Metric, Signal as ExecdSignal, StopStep, Value,
 };
@@ -174,17 +175,16 @@ async fn simulator_to_plugin_to_influxdb_to_sidecar_is_exact_across_faults_and_a
     );
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().unwrap();
-    let plugin_config = dir.path().join("plugin.toml");
-    std::fs::write(
-        &plugin_config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"${{SIM_SECRET}}\"\n\
-             request_timeout = \"1s\"\nbackoff_initial = \"20ms\"\nbackoff_max = \"100ms\"\nmax_retries = 20\n\
-             [collect]\ngranularity = \"15m\"\nlookback = \"2h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n",
-            sim.base_url()
-        ),
-    )
-    .unwrap();
+    let plugin_config = PluginConfig::new(&sim.base_url())
+        .genesys("client_secret", "${SIM_SECRET}")
+        .genesys("request_timeout", "1s")
+        .genesys("backoff_initial", "20ms")
+        .genesys("backoff_max", "100ms")
+        .genesys("max_retries", 20)
+        .collect("granularity", "15m")
+        .collect("lookback", "2h")
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .write(&dir);
 
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec!["--config".into(), plugin_config.to_str().unwrap().into()];

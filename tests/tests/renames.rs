@@ -129,18 +129,15 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
         .await
         .expect("create the databases");
     let dir = tempfile::tempdir().unwrap();
-    let plugin_config = dir.path().join("plugin.toml");
-    std::fs::write(
-        &plugin_config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"sim-secret\"\n\
-             [collect]\ngroup_by = [\"requestedRoutingSkillId\", \"queueId\", \"mediaType\"]\n\
-             metrics = [\"tHandle\"]\nstate_file = \"{}\"\n",
-            sim.base_url(),
-            dir.path().join("state.json").display()
-        ),
-    )
-    .unwrap();
+    let state_file = dir.path().join("state.json");
+    let plugin_config = genesys_aht_tests::plugin_config::PluginConfig::new(&sim.base_url())
+        .collect(
+            "group_by",
+            vec!["requestedRoutingSkillId", "queueId", "mediaType"],
+        )
+        .collect("metrics", vec!["tHandle"])
+        .collect("state_file", state_file.to_str().unwrap())
+        .write(&dir);
     let now_file = dir.path().join("now");
     let end = start + SignedDuration::from_hours(8);
     let mut now = start + SignedDuration::from_mins(30);

@@ -3,6 +3,39 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Deserializer, de::Error as _};
+
+/// A humantime duration (`lookback`, `max_backfill`, `details_lookbehind`).
+pub(super) fn plain_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_human(&text).ok_or_else(|| {
+        D::Error::custom(format!(
+            "expected a duration such as \"90s\", \"15m\", \"1h\" or \"7d\", not {text:?}"
+        ))
+    })
+}
+
+/// A humantime duration above zero (timeouts, intervals, chunks).
+pub(super) fn nonzero_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let value = plain_duration(d)?;
+    if value.is_zero() {
+        return Err(D::Error::custom("expected a duration greater than zero"));
+    }
+    Ok(value)
+}
+
+/// `collect.granularity`: whole minutes, humantime or ISO-8601.
+pub(super) fn granularity<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_human_or_iso(&text)
+        .filter(|d| d.as_secs() >= 60 && d.subsec_nanos() == 0)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected a whole number of minutes such as \"15m\" or \"PT15M\", not {text:?}"
+            ))
+        })
+}
+
 /// Parses a humantime duration (`"90s"`, `"15m"`, `"1h 30m"`, `"7d"`).
 pub(super) fn parse_human(text: &str) -> Option<Duration> {
     humantime::parse_duration(text.trim()).ok()

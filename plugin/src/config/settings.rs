@@ -1,59 +1,31 @@
-//! The one validation step: [`FileConfig`] → [`Settings`], before any network call.
+//! The one validation step: [`FileConfig`] → [`Settings`], before any network call:
+//! `${VAR}`s expanded, the region resolved to URLs, the secret read, durations
+//! counted in buckets. Each part of [`Settings`] goes only to the code that uses it.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use genesys_aht_contract::{Dimension, MetricKind};
+use genesys_aht_contract::Dimension;
 
-use super::duration::{parse_human, parse_human_or_iso};
-use super::{ConfigError, FileConfig, GenesysConfig, env, region, vocabulary};
-use crate::genesys::retry::RetryPolicy;
+use super::{ConfigError, ExecdConfig, FileConfig, GenesysConfig, Source, env, region};
 use crate::secret::Secret;
 
-/// How collections are triggered (`execd.signal`), named as Telegraf's execd
-/// `signal` option names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// `"STDIN"`: each newline on stdin triggers one collection.
-    Stdin,
-    /// `"none"`: the plugin polls every `execd.interval`.
-    None,
-    /// `"SIGHUP"`: each SIGHUP triggers one collection (Unix only).
-    Sighup,
-    /// `"SIGUSR1"` (Unix only).
-    Sigusr1,
-    /// `"SIGUSR2"` (Unix only).
-    Sigusr2,
-}
-
-impl Signal {
-    /// Every accepted value of `execd.signal`, as written in the config.
-    pub const NAMES: [&str; 5] = ["STDIN", "none", "SIGHUP", "SIGUSR1", "SIGUSR2"];
-
-    /// The value as written in the config (and in Telegraf's).
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Stdin => "STDIN",
-            Signal::None => "none",
-            Signal::Sighup => "SIGHUP",
-            Signal::Sigusr1 => "SIGUSR1",
-            Signal::Sigusr2 => "SIGUSR2",
-        }
-    }
-}
-
-/// Where the numbers come from (`collect.source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The conversation aggregates query.
-    Aggregates,
-    /// Conversation details, summed by the plugin.
-    Details,
-}
-
-/// A validated configuration.
-#[derive(Debug, Clone)]
+/// A validated configuration, in the parts its users take.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// For the Genesys client.
+    pub genesys: Genesys,
+    /// For the collector.
+    pub collect: Collect,
+    /// For the poller: the watermark and the backfill.
+    pub backfill: Backfill,
+    /// For the loop.
+    pub execd: ExecdConfig,
+}
+
+/// `[genesys]`, resolved: where to connect and with which credentials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Genesys {
     /// API base URL, without a trailing slash.
     pub api_url: String,
     /// Login base URL, without a trailing slash.
@@ -66,14 +38,19 @@ pub struct Settings {
     pub requests_per_minute: u32,
     /// Timeout of every HTTP request.
     pub request_timeout: Duration,
-    /// When and how long to wait before sending a failed request again.
-    pub retry: RetryPolicy,
+    /// Retries of one request before its error is final.
+    pub max_retries: u32,
+    /// The first backoff; doubled after each failure.
+    pub backoff_initial: Duration,
+    /// The longest backoff.
+    pub backoff_max: Duration,
+}
+
+/// `[collect]`, resolved: what one collection reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collect {
     /// Where the numbers come from.
     pub source: Source,
-    /// Details mode: the longest conversation to expect.
-    pub details_lookbehind: Duration,
-    /// Details mode: windows at least this long use async jobs.
-    pub details_jobs_min_window: Duration,
     /// Bucket length.
     pub granularity: Duration,
     /// Dimensions to group by, in configured order.
@@ -90,20 +67,28 @@ pub struct Settings {
     pub media_types: Vec<String>,
     /// Queue ID filter; empty: all.
     pub queue_ids: Vec<String>,
-    /// How collections are triggered.
-    pub signal: Signal,
-    /// Poll interval when `signal` is [`Signal::None`].
-    pub interval: Duration,
-    /// A poll still running after this is abandoned.
-    pub poll_timeout: Duration,
-    /// Write the plugin's own metrics after each poll.
-    pub self_metrics: bool,
+    /// The details mode's part.
+    pub details: Details,
+}
+
+/// The `details_*` keys of `[collect]`: what `source = "details"` needs besides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Details {
+    /// The longest conversation to expect.
+    pub lookbehind: Duration,
+    /// Windows at least this long use async jobs.
+    pub jobs_min_window: Duration,
+}
+
+/// The state file and backfill keys of `[collect]`, in buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
     /// Where the watermark is kept; `None`: no backfill.
     pub state_file: Option<PathBuf>,
     /// How far back a backfill reaches, in buckets.
-    pub max_backfill_buckets: u32,
+    pub max_buckets: u32,
     /// Buckets per backfill request.
-    pub backfill_chunk_buckets: u32,
+    pub chunk_buckets: u32,
 }
 
 type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -111,83 +96,62 @@ type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 impl Settings {
     /// Expands `${VAR}`s with `lookup` and validates every key.
     pub fn from_file(file: FileConfig, lookup: Lookup<'_>) -> Result<Settings, ConfigError> {
-        let (api_url, login_url) = urls(&file.genesys, lookup)?;
-        let g = &file.genesys;
         let c = &file.collect;
-        let client_id = env::expand("genesys.client_id", &g.client_id, lookup)?;
-        if client_id.trim().is_empty() {
-            return Err(ConfigError::invalid(
-                "genesys.client_id",
-                "a non-empty OAuth client id",
-            ));
-        }
-        let source = match c.source.as_str() {
-            "aggregates" => Source::Aggregates,
-            "details" => Source::Details,
-            other => {
-                return Err(ConfigError::invalid(
-                    "collect.source",
-                    format!("\"aggregates\" or \"details\", not {other:?}"),
-                ));
-            }
-        };
-        let granularity = parse_human_or_iso(&c.granularity)
-            .filter(|d| d.as_secs() >= 60 && d.subsec_nanos() == 0)
-            .ok_or_else(|| {
-                ConfigError::invalid(
-                    "collect.granularity",
-                    format!(
-                        "a whole number of minutes such as \"15m\" or \"PT15M\", not {:?}",
-                        c.granularity
-                    ),
-                )
-            })?;
-        let lookback = duration("collect.lookback", &c.lookback)?;
-        let buckets = |d: Duration| d.as_secs().div_ceil(granularity.as_secs()).max(1) as u32;
-        let max_backfill = duration("collect.max_backfill", &c.max_backfill)?;
-        let backfill_chunk = positive("collect.backfill_chunk", &c.backfill_chunk)?;
-        if g.requests_per_minute == 0 {
-            return Err(ConfigError::invalid(
-                "genesys.requests_per_minute",
-                "a positive number",
-            ));
-        }
+        let bucket = c.granularity.as_secs().max(1);
+        let buckets = |d: Duration| d.as_secs().div_ceil(bucket).max(1) as u32;
         Ok(Settings {
-            api_url,
-            login_url,
-            client_id,
-            client_secret: secret(g, lookup)?,
-            requests_per_minute: g.requests_per_minute,
-            request_timeout: positive("genesys.request_timeout", &g.request_timeout)?,
-            retry: RetryPolicy {
-                max_retries: g.max_retries,
-                initial: positive("genesys.backoff_initial", &g.backoff_initial)?,
-                max: positive("genesys.backoff_max", &g.backoff_max)?,
+            genesys: genesys(&file.genesys, lookup)?,
+            collect: Collect {
+                source: c.source,
+                granularity: c.granularity,
+                group_by: c.group_by.clone(),
+                metrics: c.metrics.clone(),
+                lookback_buckets: buckets(c.lookback),
+                include_open_bucket: c.include_open_bucket,
+                flatten: c.flatten_multivalued_dimensions,
+                media_types: c.media_types.clone(),
+                queue_ids: c.queue_ids.clone(),
+                details: Details {
+                    lookbehind: c.details_lookbehind,
+                    jobs_min_window: c.details_jobs_min_window,
+                },
             },
-            source,
-            details_lookbehind: duration("collect.details_lookbehind", &c.details_lookbehind)?,
-            details_jobs_min_window: positive(
-                "collect.details_jobs_min_window",
-                &c.details_jobs_min_window,
-            )?,
-            granularity,
-            group_by: group_by(&c.group_by)?,
-            metrics: metrics(&c.metrics)?,
-            lookback_buckets: buckets(lookback),
-            include_open_bucket: c.include_open_bucket,
-            flatten: c.flatten_multivalued_dimensions,
-            media_types: c.media_types.clone(),
-            queue_ids: c.queue_ids.clone(),
-            signal: signal(&file.execd.signal)?,
-            interval: positive("execd.interval", &file.execd.interval)?,
-            poll_timeout: positive("execd.poll_timeout", &file.execd.poll_timeout)?,
-            self_metrics: file.execd.self_metrics,
-            state_file: state_file(c.state_file.as_deref(), lookup)?,
-            max_backfill_buckets: u32::try_from(max_backfill.as_secs() / granularity.as_secs())
-                .unwrap_or(u32::MAX),
-            backfill_chunk_buckets: buckets(backfill_chunk),
+            backfill: Backfill {
+                state_file: state_file(c.state_file.as_deref(), lookup)?,
+                max_buckets: u32::try_from(c.max_backfill.as_secs() / bucket).unwrap_or(u32::MAX),
+                chunk_buckets: buckets(c.backfill_chunk),
+            },
+            execd: file.execd,
         })
     }
+}
+
+fn genesys(g: &GenesysConfig, lookup: Lookup<'_>) -> Result<Genesys, ConfigError> {
+    let (api_url, login_url) = urls(g, lookup)?;
+    let client_id = env::expand("genesys.client_id", &g.client_id, lookup)?;
+    if client_id.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "genesys.client_id",
+            "a non-empty OAuth client id",
+        ));
+    }
+    if g.requests_per_minute == 0 {
+        return Err(ConfigError::invalid(
+            "genesys.requests_per_minute",
+            "a positive number",
+        ));
+    }
+    Ok(Genesys {
+        api_url,
+        login_url,
+        client_id,
+        client_secret: secret(g, lookup)?,
+        requests_per_minute: g.requests_per_minute,
+        request_timeout: g.request_timeout,
+        max_retries: g.max_retries,
+        backoff_initial: g.backoff_initial,
+        backoff_max: g.backoff_max,
+    })
 }
 
 /// The state file's path; its directory must exist, so that a typo shows at start,
@@ -211,23 +175,6 @@ fn state_file(path: Option<&str>, lookup: Lookup<'_>) -> Result<Option<PathBuf>,
         ));
     }
     Ok(Some(path))
-}
-
-fn duration(key: &str, text: &str) -> Result<Duration, ConfigError> {
-    parse_human(text).ok_or_else(|| {
-        ConfigError::invalid(
-            key,
-            format!("a duration such as \"90s\", \"15m\", \"1h\" or \"7d\", not {text:?}"),
-        )
-    })
-}
-
-fn positive(key: &str, text: &str) -> Result<Duration, ConfigError> {
-    let value = duration(key, text)?;
-    if value.is_zero() {
-        return Err(ConfigError::invalid(key, "a duration greater than zero"));
-    }
-    Ok(value)
 }
 
 fn urls(g: &GenesysConfig, lookup: Lookup<'_>) -> Result<(String, String), ConfigError> {
@@ -314,89 +261,6 @@ fn secret(g: &GenesysConfig, lookup: Lookup<'_>) -> Result<Secret, ConfigError> 
         ));
     }
     Ok(value)
-}
-
-fn group_by(names: &[String]) -> Result<Vec<Dimension>, ConfigError> {
-    let supported = Dimension::ALL.map(Dimension::genesys_name).join(", ");
-    let mut dims = Vec::with_capacity(names.len());
-    for name in names {
-        let dim = Dimension::from_genesys_name(name).ok_or_else(|| {
-            let what = if vocabulary::DIMENSIONS.contains(&name.as_str()) {
-                "a Genesys dimension the plugin does not support"
-            } else {
-                "not a Genesys dimension"
-            };
-            ConfigError::invalid(
-                "collect.group_by",
-                format!("one of {supported}; {name:?} is {what}"),
-            )
-        })?;
-        if dims.contains(&dim) {
-            return Err(ConfigError::invalid(
-                "collect.group_by",
-                format!("each dimension once; {name:?} repeats"),
-            ));
-        }
-        dims.push(dim);
-    }
-    Ok(dims)
-}
-
-fn metrics(names: &[String]) -> Result<Vec<String>, ConfigError> {
-    let known: Vec<&str> = vocabulary::METRICS
-        .into_iter()
-        .filter(|m| MetricKind::of(m).is_some())
-        .collect();
-    if names.is_empty() {
-        return Err(ConfigError::invalid(
-            "collect.metrics",
-            format!("at least one of {}", known.join(", ")),
-        ));
-    }
-    for (i, name) in names.iter().enumerate() {
-        if !known.contains(&name.as_str()) {
-            return Err(ConfigError::invalid(
-                "collect.metrics",
-                format!(
-                    "Genesys t* or n* metrics: one of {}; not {name:?}",
-                    known.join(", ")
-                ),
-            ));
-        }
-        if names[..i].contains(name) {
-            return Err(ConfigError::invalid(
-                "collect.metrics",
-                format!("each metric once; {name:?} repeats"),
-            ));
-        }
-    }
-    Ok(names.to_vec())
-}
-
-fn signal(text: &str) -> Result<Signal, ConfigError> {
-    let signal = match text {
-        "STDIN" => Signal::Stdin,
-        "none" => Signal::None,
-        "SIGHUP" => Signal::Sighup,
-        "SIGUSR1" => Signal::Sigusr1,
-        "SIGUSR2" => Signal::Sigusr2,
-        other => {
-            return Err(ConfigError::invalid(
-                "execd.signal",
-                format!(
-                    "one of {} (as in the [[inputs.execd]] block), not {other:?}",
-                    Signal::NAMES.map(|n| format!("{n:?}")).join(", ")
-                ),
-            ));
-        }
-    };
-    if cfg!(not(unix)) && !matches!(signal, Signal::Stdin | Signal::None) {
-        return Err(ConfigError::invalid(
-            "execd.signal",
-            format!("{text:?} needs Unix signals; use \"STDIN\" or \"none\""),
-        ));
-    }
-    Ok(signal)
 }
 
 #[cfg(test)]

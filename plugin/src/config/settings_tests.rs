@@ -1,7 +1,9 @@
 use std::path::Path;
 
+use genesys_aht_contract::Dimension;
+
 use super::*;
-use crate::config::SAMPLE;
+use crate::config::{SAMPLE, Signal};
 
 fn env(name: &str) -> Option<String> {
     match name {
@@ -25,18 +27,69 @@ fn error(toml: &str) -> String {
 const MINIMAL: &str =
     "[genesys]\nregion = \"eu-west-1\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
 
+/// The defaults, as the README and the sample state them; written out whole, so that
+/// a key added to the settings cannot be left out of this test.
+fn documented_defaults() -> Settings {
+    let minutes = |m: u64| Duration::from_secs(60 * m);
+    Settings {
+        genesys: Genesys {
+            api_url: "https://api.mypurecloud.com".into(),
+            login_url: "https://login.mypurecloud.com".into(),
+            client_id: "id-from-env".into(),
+            client_secret: Secret::new("secret-from-env"),
+            requests_per_minute: 200,
+            request_timeout: Duration::from_secs(30),
+            max_retries: 8,
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+        },
+        collect: Collect {
+            source: Source::Aggregates,
+            granularity: minutes(15),
+            group_by: vec![Dimension::RequestedRoutingSkillId, Dimension::MediaType],
+            metrics: [
+                "tHandle",
+                "tTalk",
+                "tHeld",
+                "tAcw",
+                "tAnswered",
+                "tAbandon",
+                "nOffered",
+            ]
+            .map(String::from)
+            .into(),
+            lookback_buckets: 4,
+            include_open_bucket: false,
+            flatten: false,
+            media_types: Vec::new(),
+            queue_ids: Vec::new(),
+            details: Details {
+                lookbehind: minutes(120),
+                jobs_min_window: minutes(24 * 60),
+            },
+        },
+        backfill: Backfill {
+            state_file: None,
+            max_buckets: 7 * 96,
+            chunk_buckets: 24,
+        },
+        execd: ExecdConfig {
+            signal: Signal::Stdin,
+            interval: Duration::from_secs(60),
+            poll_timeout: minutes(2),
+            self_metrics: true,
+        },
+    }
+}
+
 #[test]
 fn the_sample_parses_and_states_the_defaults() {
     let sample = settings(SAMPLE).expect("the sample config is valid");
-    let minimal = settings(MINIMAL).expect("a minimal config is valid");
-    assert_eq!(sample.client_id, "id-from-env");
-    assert_eq!(sample.client_secret.expose(), "secret-from-env");
+    assert_eq!(sample, documented_defaults());
     assert!(
         !format!("{sample:?}").contains("secret-from-env"),
         "Debug redacts the secret"
     );
-    assert_eq!(sample.api_url, "https://api.mypurecloud.com");
-    assert_eq!(sample.login_url, "https://login.mypurecloud.com");
     // Uncommenting every commented default must change nothing.
     let uncommented: String = SAMPLE
         .lines()
@@ -55,36 +108,23 @@ fn the_sample_parses_and_states_the_defaults() {
         )
         .replace("state_file = \"/var/lib/genesys-aht/state.json\"\n", "");
     let explicit = settings(&uncommented).expect("the uncommented sample is valid");
-    for s in [&sample, &explicit] {
-        assert_eq!(s.granularity, minimal.granularity);
-        assert_eq!(s.group_by, minimal.group_by);
-        assert_eq!(s.metrics, minimal.metrics);
-        assert_eq!(s.lookback_buckets, minimal.lookback_buckets);
-        assert_eq!(s.include_open_bucket, minimal.include_open_bucket);
-        assert_eq!(s.flatten, minimal.flatten);
-        assert_eq!(s.media_types, minimal.media_types);
-        assert_eq!(s.signal, minimal.signal);
-        assert_eq!(s.interval, minimal.interval);
-        assert_eq!(s.requests_per_minute, minimal.requests_per_minute);
-        assert_eq!(s.request_timeout, minimal.request_timeout);
-        assert_eq!(s.retry, minimal.retry);
-        assert_eq!(s.poll_timeout, minimal.poll_timeout);
-        assert_eq!(s.self_metrics, minimal.self_metrics);
-        assert_eq!(s.max_backfill_buckets, minimal.max_backfill_buckets);
-        assert_eq!(s.backfill_chunk_buckets, minimal.backfill_chunk_buckets);
-    }
-    assert_eq!(minimal.max_backfill_buckets, 7 * 96);
-    assert_eq!(minimal.backfill_chunk_buckets, 24);
-    assert_eq!(minimal.state_file, None);
-    assert_eq!(minimal.granularity, Duration::from_secs(900));
-    assert_eq!(minimal.lookback_buckets, 4);
-    assert_eq!(minimal.signal, Signal::Stdin);
+    assert_eq!(explicit, documented_defaults());
+    // And a file that sets only what must be set gets the same defaults.
+    let minimal = settings(MINIMAL).expect("a minimal config is valid");
+    let expected = documented_defaults();
+    assert_eq!(minimal.collect, expected.collect);
+    assert_eq!(minimal.backfill, expected.backfill);
+    assert_eq!(minimal.execd, expected.execd);
     assert_eq!(
-        minimal.group_by,
-        [Dimension::RequestedRoutingSkillId, Dimension::MediaType]
+        minimal.genesys,
+        Genesys {
+            api_url: "https://api.mypurecloud.ie".into(),
+            login_url: "https://login.mypurecloud.ie".into(),
+            client_id: "c".into(),
+            client_secret: Secret::new("s"),
+            ..expected.genesys
+        }
     );
-    assert_eq!(minimal.metrics.len(), 7);
-    assert_eq!(minimal.requests_per_minute, 200);
 }
 
 #[test]
@@ -125,7 +165,7 @@ fn regions_urls_and_login_derivation() {
     );
     let s = settings(&api).expect("api_url config");
     assert_eq!(
-        (s.api_url.as_str(), s.login_url.as_str()),
+        (s.genesys.api_url.as_str(), s.genesys.login_url.as_str()),
         ("http://127.0.0.1:9", "http://127.0.0.1:9")
     );
     let both = MINIMAL.replace(
@@ -135,7 +175,7 @@ fn regions_urls_and_login_derivation() {
     assert!(error(&both).contains("not both"));
     let login = format!("{MINIMAL}login_url = \"https://login.example\"\n");
     assert_eq!(
-        settings(&login).expect("login_url").login_url,
+        settings(&login).expect("login_url").genesys.login_url,
         "https://login.example"
     );
     assert!(
@@ -150,8 +190,11 @@ fn durations_accept_humantime_and_iso() {
         "{MINIMAL}[collect]\ngranularity = \"PT30M\"\nlookback = \"45m\"\n"
     ))
     .expect("iso");
-    assert_eq!(s.granularity, Duration::from_secs(1800));
-    assert_eq!(s.lookback_buckets, 2, "lookback rounds up to whole buckets");
+    assert_eq!(s.collect.granularity, Duration::from_secs(1800));
+    assert_eq!(
+        s.collect.lookback_buckets, 2,
+        "lookback rounds up to whole buckets"
+    );
     let err = error(&format!(
         "{MINIMAL}[collect]\ngranularity = \"fortnight\"\n"
     ));
@@ -181,7 +224,7 @@ fn telegraf_signal_names_are_accepted_exactly() {
         ("SIGUSR2", Signal::Sigusr2),
     ] {
         let s = settings(&format!("{MINIMAL}[execd]\nsignal = \"{name}\"\n")).unwrap();
-        assert_eq!(s.signal, signal);
+        assert_eq!(s.execd.signal, signal);
         assert_eq!(signal.name(), name);
     }
     for wrong in ["sighup", "HUP", "SIGTERM", "NONE"] {
@@ -221,6 +264,7 @@ fn secrets_come_from_one_place_and_are_never_empty() {
     assert_eq!(
         settings(&from_file)
             .expect("file secret")
+            .genesys
             .client_secret
             .expose(),
         "from-file"

@@ -176,3 +176,27 @@ pub(super) const DIMENSIONS: [&str; 84] = [
     "waitingInteractionCount",
     "wrapUpCode",
 ];
+
+/// Checks `collect.metrics`: at least one, each a Genesys `t*` or `n*` metric, once;
+/// the error says what was expected.
+pub(super) fn check_metrics(names: &[String]) -> Result<(), String> {
+    let known: Vec<&str> = METRICS
+        .into_iter()
+        .filter(|m| genesys_aht_contract::MetricKind::of(m).is_some())
+        .collect();
+    if names.is_empty() {
+        return Err(format!("expected at least one of {}", known.join(", ")));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !known.contains(&name.as_str()) {
+            return Err(format!(
+                "expected Genesys t* or n* metrics: one of {}; not {name:?}",
+                known.join(", ")
+            ));
+        }
+        if names[..i].contains(name) {
+            return Err(format!("expected each metric once; {name:?} repeats"));
+        }
+    }
+    Ok(())
+}

@@ -19,15 +19,15 @@ use genesys_aht_contract::{Dimension, MetricKind};
 use jiff::Timestamp;
 
 use super::wire::{Conversation, Session};
-use crate::config::Settings;
-use crate::genesys::aggregates::{MetricStats, Row, Window};
+use crate::config::Collect;
+use crate::rows::{MetricStats, Row, Window};
 
 type Group = BTreeMap<String, String>;
 
 /// Rows under construction.
 #[derive(Debug)]
 pub struct Accumulator<'a> {
-    settings: &'a Settings,
+    settings: &'a Collect,
     bucket_ms: i64,
     rows: BTreeMap<(Timestamp, Group), BTreeMap<String, MetricStats>>,
     /// IDs of the previous and the current page: pages of a changing interval shift,
@@ -38,7 +38,7 @@ pub struct Accumulator<'a> {
 
 impl<'a> Accumulator<'a> {
     /// An empty accumulator for `settings`.
-    pub fn new(settings: &'a Settings) -> Accumulator<'a> {
+    pub fn new(settings: &'a Collect) -> Accumulator<'a> {
         let bucket_ms = i64::try_from(settings.granularity.as_millis())
             .unwrap_or(i64::MAX)
             .max(1);
@@ -136,7 +136,7 @@ fn add_stats(into: &mut MetricStats, more: MetricStats) {
 }
 
 /// The groups a session counts in; `None` when the filters leave it out.
-fn groups_of(session: &Session, settings: &Settings) -> Option<Vec<Group>> {
+fn groups_of(session: &Session, settings: &Collect) -> Option<Vec<Group>> {
     let queue = session.segments.iter().find_map(|s| s.queue_id.as_deref());
     let media = session.media_type.as_deref();
     if !settings.media_types.is_empty()

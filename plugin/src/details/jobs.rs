@@ -18,9 +18,10 @@ use serde_json::json;
 use super::accumulator::Accumulator;
 use super::wire::{Availability, JobCreated, JobPage, JobStatus};
 use super::{PERMISSION, query_interval};
-use crate::config::Settings;
-use crate::genesys::aggregates::{Window, iso_ms};
+use crate::config::Collect;
+use crate::genesys::aggregates::iso_ms;
 use crate::genesys::{Client, GenesysError};
+use crate::rows::Window;
 
 /// The jobs endpoint.
 pub(crate) const PATH: &str = "/api/v2/analytics/conversations/details/jobs";
@@ -46,7 +47,7 @@ pub(crate) async fn available_until(client: &Client) -> Result<Timestamp, Genesy
 /// Folds `window` into `acc` through one async job.
 pub(crate) async fn fold_window(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), GenesysError> {

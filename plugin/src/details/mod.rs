@@ -18,9 +18,9 @@ pub mod wire;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::config::Settings;
-use crate::genesys::aggregates::{Row, Window};
+use crate::config::Collect;
 use crate::genesys::{Client, GenesysError};
+use crate::rows::{Row, Window};
 use accumulator::Accumulator;
 
 /// The permission the details endpoints need.
@@ -29,7 +29,7 @@ pub const PERMISSION: &str = "analytics:conversationDetail:view";
 /// The rows of `window`, as the aggregates query would give them.
 pub async fn rows(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
 ) -> Result<Vec<Row>, GenesysError> {
     let mut acc = Accumulator::new(settings);
@@ -44,11 +44,11 @@ pub async fn rows(
 /// A job for long windows whose data the data lake already has.
 async fn use_job(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
 ) -> Result<bool, GenesysError> {
     let long = window.end.duration_since(window.start)
-        >= SignedDuration::try_from(settings.details_jobs_min_window)
+        >= SignedDuration::try_from(settings.details.jobs_min_window)
             .unwrap_or(SignedDuration::MAX);
     if !long {
         return Ok(false);
@@ -66,9 +66,9 @@ async fn use_job(
 }
 
 /// The interval to ask for: the window, reaching back by the longest conversation.
-fn query_interval(settings: &Settings, window: Window) -> (Timestamp, Timestamp) {
+fn query_interval(settings: &Collect, window: Window) -> (Timestamp, Timestamp) {
     let back =
-        SignedDuration::try_from(settings.details_lookbehind).unwrap_or(SignedDuration::ZERO);
+        SignedDuration::try_from(settings.details.lookbehind).unwrap_or(SignedDuration::ZERO);
     (
         window.start.checked_sub(back).unwrap_or(window.start),
         window.end,

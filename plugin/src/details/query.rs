@@ -14,9 +14,10 @@ use serde_json::json;
 use super::accumulator::Accumulator;
 use super::wire::QueryPage;
 use super::{PERMISSION, query_interval};
-use crate::config::Settings;
-use crate::genesys::aggregates::{Window, iso_ms};
+use crate::config::Collect;
+use crate::genesys::aggregates::iso_ms;
 use crate::genesys::{Client, GenesysError};
+use crate::rows::Window;
 
 /// The endpoint.
 pub(crate) const PATH: &str = "/api/v2/analytics/conversations/details/query";
@@ -30,7 +31,7 @@ const SMALLEST_PART: SignedDuration = SignedDuration::from_mins(1);
 /// Folds every conversation that can emit into `window` into `acc`.
 pub(crate) async fn fold_window(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     window: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), GenesysError> {
@@ -81,7 +82,7 @@ use PartError::{Failed, Split};
 
 async fn fold_part(
     client: &Client,
-    settings: &Settings,
+    settings: &Collect,
     part: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), PartError> {

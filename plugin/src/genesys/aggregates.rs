@@ -1,5 +1,5 @@
 //! `POST /api/v2/analytics/conversations/aggregates/query`: the request built from the
-//! settings, and the answer parsed into [`Row`]s (one per bucket and group).
+//! `[collect]` part, and the answer parsed into [`Row`]s (one per bucket and group).
 
 use std::collections::BTreeMap;
 
@@ -9,44 +9,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Client, GenesysError};
-use crate::config::{Settings, to_iso};
+use crate::config::{Collect, to_iso};
+use crate::rows::{MetricStats, Row, Window};
 
 /// The endpoint.
 pub const PATH: &str = "/api/v2/analytics/conversations/aggregates/query";
 /// The permission it needs.
 pub const PERMISSION: &str = "analytics:conversationAggregate:view";
 
-/// A window of whole buckets: `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// First bucket's start.
-    pub start: Timestamp,
-    /// Last bucket's end.
-    pub end: Timestamp,
-}
-
-/// The statistics of one metric in one row (ms for `t*` metrics).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct MetricStats {
-    /// Number of emissions.
-    pub count: i64,
-    /// Sum of values (ms), absent for `n*` metrics.
-    pub sum: Option<i64>,
-}
-
-/// One bucket of one group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// Bucket start.
-    pub bucket_start: Timestamp,
-    /// Group values by Genesys dimension name; dimensions that do not apply are absent.
-    pub group: BTreeMap<String, String>,
-    /// Genesys metric name → statistics; metrics not emitted in the bucket are absent.
-    pub metrics: BTreeMap<String, MetricStats>,
-}
-
 /// The request body for `window`.
-pub fn query_body(settings: &Settings, window: Window) -> Value {
+pub fn query_body(settings: &Collect, window: Window) -> Value {
     let mut body = json!({
         "interval": format!("{}/{}", iso_ms(window.start), iso_ms(window.end)),
         "granularity": to_iso(settings.granularity),
@@ -152,7 +124,7 @@ impl Client {
     /// Runs the aggregates query for `window`.
     pub async fn aggregates(
         &self,
-        settings: &Settings,
+        settings: &Collect,
         window: Window,
     ) -> Result<Vec<Row>, GenesysError> {
         let body = query_body(settings, window);

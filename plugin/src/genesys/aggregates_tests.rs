@@ -3,12 +3,14 @@ use std::path::Path;
 use super::*;
 use crate::config::FileConfig;
 
-fn settings(collect: &str) -> Settings {
+fn settings(collect: &str) -> Collect {
     let toml = format!(
         "[genesys]\napi_url = \"http://x\"\nclient_id = \"c\"\nclient_secret = \"s\"\n[collect]\n{collect}"
     );
     let file = FileConfig::parse(&toml, Path::new("t.toml")).expect("test config parses");
-    Settings::from_file(file, &|_| None).expect("test config is valid")
+    crate::config::Settings::from_file(file, &|_| None)
+        .expect("test config is valid")
+        .collect
 }
 
 fn window() -> Window {

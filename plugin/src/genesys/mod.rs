@@ -20,7 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::Settings;
+use crate::config::Genesys;
 use crate::stats::{Counter, Stats};
 use auth::TokenSource;
 use pacer::Pacer;
@@ -175,8 +175,8 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client for `settings` counting into `stats` (no request is made yet).
-    pub fn new(settings: &Settings, stats: Arc<Stats>) -> Result<Client, GenesysError> {
+    /// A client for the `[genesys]` part counting into `stats` (no request is made yet).
+    pub fn new(settings: &Genesys, stats: Arc<Stats>) -> Result<Client, GenesysError> {
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.request_timeout.min(Duration::from_secs(10)))
@@ -200,7 +200,11 @@ impl Client {
             api_url: settings.api_url.clone(),
             tokens,
             pacer,
-            retry: settings.retry,
+            retry: RetryPolicy {
+                max_retries: settings.max_retries,
+                initial: settings.backoff_initial,
+                max: settings.backoff_max,
+            },
             stats,
         })
     }

@@ -19,18 +19,18 @@ pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(3);
 
 /// Retry settings (`[genesys]` `max_retries`, `backoff_initial`, `backoff_max`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries of one request before its error is final.
-    pub max_retries: u32,
+    pub(crate) max_retries: u32,
     /// The first backoff; doubled after each failure.
-    pub initial: Duration,
+    pub(crate) initial: Duration,
     /// The longest backoff.
-    pub max: Duration,
+    pub(crate) max: Duration,
 }
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Give up: the error is final.
     No,
     /// Wait this long, then send again.
@@ -41,7 +41,7 @@ pub enum Retry {
 
 impl RetryPolicy {
     /// The decision after `error` on retry number `retries_so_far`.
-    pub fn decide(&self, error: &GenesysError, retries_so_far: u32) -> Retry {
+    pub(crate) fn decide(&self, error: &GenesysError, retries_so_far: u32) -> Retry {
         if retries_so_far >= self.max_retries {
             return Retry::No;
         }
@@ -61,7 +61,7 @@ impl RetryPolicy {
 
     /// `initial · 2^n`, capped at `max`, then a uniformly random point in its upper
     /// half ("equal jitter"): spread out, yet never close to zero.
-    pub fn backoff(&self, retries_so_far: u32) -> Duration {
+    pub(crate) fn backoff(&self, retries_so_far: u32) -> Duration {
         let doubled = self
             .initial
             .saturating_mul(2u32.saturating_pow(retries_so_far.min(20)));

@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Output;
 
 use genesys_sim::{Clock, Sim, SimConfig};
@@ -21,19 +20,23 @@ pub async fn sim(config: SimConfig) -> Sim {
     Sim::start(config).await.expect("the simulator starts")
 }
 
-/// A config file for `sim` with `genesys` lines (`client_id`, `client_secret`) and a
-/// `[collect]` body.
-pub fn config_file(dir: &tempfile::TempDir, sim: &Sim, genesys: &str, collect: &str) -> PathBuf {
-    let path = dir.path().join("plugin.toml");
-    let text = format!(
-        "[genesys]\napi_url = \"{}\"\n{genesys}\n[collect]\n{collect}\n",
-        sim.base_url()
-    );
-    std::fs::write(&path, text).expect("config written");
-    path
+/// The plugin configuration of a test (see [`PluginConfig`]).
+pub use genesys_aht_tests::plugin_config::PluginConfig as TestConfig;
+
+/// The validated settings of `config` (no environment).
+pub fn settings(config: &TestConfig) -> genesys_aht::config::Settings {
+    let file =
+        genesys_aht::config::FileConfig::parse(&config.toml(), std::path::Path::new("test.toml"))
+            .expect("a test config parses");
+    genesys_aht::config::Settings::from_file(file, &|_| None).expect("a test config is valid")
 }
 
-pub const DEFAULT_CLIENT: &str = "client_id = \"sim-client\"\nclient_secret = \"sim-secret\"";
+/// A collector of `config` (no request yet).
+pub fn collector(config: &TestConfig) -> genesys_aht::collect::Collector {
+    let settings = settings(config);
+    genesys_aht::collect::Collector::new(&settings.genesys, settings.collect)
+        .expect("the client builds")
+}
 
 /// Runs the binary with `args` and stdin closed.
 pub async fn run(args: &[&str]) -> Output {

@@ -10,7 +10,7 @@ use crate::api::parse_body;
 use crate::contract::enum_values;
 use crate::filter::Filter;
 use crate::reply::{ApiError, Reply};
-use crate::server::State;
+use crate::state::State;
 use crate::time::{bucket_boundaries, format_ms, parse_duration, parse_interval, to_ms};
 
 /// The request body. Fields the simulator does not model are refused.

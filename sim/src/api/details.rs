@@ -15,7 +15,7 @@ use crate::contract::enum_values;
 use crate::filter::Filter;
 use crate::model::Conversation;
 use crate::reply::{ApiError, Reply};
-use crate::server::State;
+use crate::state::State;
 use crate::time::{DAY_MS, parse_interval};
 
 /// Segment-filter dimensions the simulator evaluates.

@@ -20,7 +20,8 @@ use crate::filter::Filter;
 use crate::generate::MAX_CONVERSATION_MS;
 use crate::model::Conversation;
 use crate::reply::{ApiError, Reply};
-use crate::server::{Request, State, lock};
+use crate::request::Request;
+use crate::state::{State, lock};
 use crate::time::{DAY_MS, format_ms, parse_interval};
 
 #[derive(Debug, Deserialize)]

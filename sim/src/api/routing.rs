@@ -13,7 +13,8 @@ use crate::api::positive;
 use crate::generate::DIVISION_ID;
 use crate::org::{Routed, State as Lifecycle};
 use crate::reply::{ApiError, Reply};
-use crate::server::{Request, State};
+use crate::request::Request;
+use crate::state::State;
 
 const MODIFIED: &str = "2025-01-20T16:40:12.000Z";
 const CREATED: &str = "2023-02-01T09:00:00.000Z";

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use genesys_aht_tests::influxdb::InfluxDb;
+use genesys_aht_tests::plugin_config::PluginConfig;
 use genesys_aht_tests::telegraf::{self, Execd, ExecdConfig, Signal as ExecdSignal};
 use genesys_aht_tests::workspace;
 use genesys_sim::{Clock, Sim, SimConfig};
@@ -42,16 +43,12 @@ pub(crate) async fn collect_once() -> Collected {
     .expect("the simulator starts");
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let plugin_config = dir.path().join("plugin.toml");
-    std::fs::write(
-        &plugin_config,
-        format!(
-            "[genesys]\napi_url = \"{}\"\nclient_id = \"sim-client\"\nclient_secret = \"${{SIM_SECRET}}\"\n\
-             [collect]\ngranularity = \"15m\"\nlookback = \"2h\"\ngroup_by = [\"requestedRoutingSkillId\"]\n",
-            sim.base_url()
-        ),
-    )
-    .expect("the plugin's config is written");
+    let plugin_config = PluginConfig::new(&sim.base_url())
+        .genesys("client_secret", "${SIM_SECRET}")
+        .collect("granularity", "15m")
+        .collect("lookback", "2h")
+        .collect("group_by", vec!["requestedRoutingSkillId"])
+        .write(&dir);
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec![
         "--config".into(),

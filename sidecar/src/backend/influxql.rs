@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::{Row, fields};
 use crate::answer::GROUP_TAGS;
-use crate::backend::{Row, fields};
 use crate::identity::{AnyOf, LABELLED};
 use crate::request::{AhtRequest, Range, SkillsRequest};
 

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use super::{Row, fields};
 use crate::answer::GROUP_TAGS;
-use crate::backend::{Row, fields};
 use crate::csv::{CsvError, CsvRow};
 use genesys_aht_contract::names::tags;
 

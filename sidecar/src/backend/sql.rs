@@ -20,10 +20,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
+use super::influxql::quote_ident;
+use super::{Row, fields};
 use crate::answer::GROUP_TAGS;
-use crate::backend::{Row, fields};
 use crate::identity::{AnyOf, LABELLED};
-use crate::influxql::quote_ident;
 use crate::request::Range;
 
 /// A statement for `/api/v3/query_sql` and the values bound to its `$name` placeholders.
