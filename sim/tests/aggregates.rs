@@ -275,7 +275,19 @@ async fn bad_queries_are_400_with_a_reason() {
             json!({"interval": "2026-01-01T00:00:00Z/2026-03-10T00:00:00Z", "granularity": "PT1M"}),
             "buckets",
         ),
-        (json!({"metrics": ["handleTime"]}), "unknown metric"),
+        (
+            json!({"metrics": ["handleTime"]}),
+            "not one the aggregates query",
+        ),
+        // View targets outside the query's own metrics enum: 400 at Genesys too.
+        (
+            json!({"metrics": ["nConversations"]}),
+            "not one the aggregates query",
+        ),
+        (
+            json!({"metrics": ["tSnippetRecord"]}),
+            "not one the aggregates query",
+        ),
         (json!({"metrics": []}), "at least one"),
         (
             json!({"groupBy": ["userId"]}),

@@ -344,7 +344,7 @@ fn group_by(names: &[String]) -> Result<Vec<Dimension>, ConfigError> {
 }
 
 fn metrics(names: &[String]) -> Result<Vec<String>, ConfigError> {
-    let known: Vec<&str> = vocabulary::METRICS
+    let known: Vec<&str> = vocabulary::QUERY_METRICS
         .into_iter()
         .filter(|m| MetricKind::of(m).is_some())
         .collect();
@@ -355,6 +355,16 @@ fn metrics(names: &[String]) -> Result<Vec<String>, ConfigError> {
         ));
     }
     for (i, name) in names.iter().enumerate() {
+        if vocabulary::METRICS.contains(&name.as_str())
+            && !vocabulary::QUERY_METRICS.contains(&name.as_str())
+        {
+            return Err(ConfigError::invalid(
+                "collect.metrics",
+                format!(
+                    "metrics the aggregates query accepts; {name:?} is a view target only, which Genesys answers with HTTP 400"
+                ),
+            ));
+        }
         if !known.contains(&name.as_str()) {
             return Err(ConfigError::invalid(
                 "collect.metrics",
