@@ -9,6 +9,7 @@
 
 pub mod aggregates;
 pub(crate) mod auth;
+pub(crate) mod flattened;
 pub(crate) mod pacer;
 pub(crate) mod retry;
 pub(crate) mod routing;
