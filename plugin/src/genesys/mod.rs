@@ -84,6 +84,8 @@ pub enum GenesysError {
         status: u16,
         /// Genesys's code and message.
         reason: String,
+        /// `Retry-After`, when the answer had one (Genesys may send it with 502/503/504).
+        retry_after: Option<Duration>,
     },
     /// An async job ended without results.
     #[error("details job ended {state}{}", with_colon(.reason))]
@@ -413,6 +415,7 @@ fn status_error(
             endpoint,
             status: status.as_u16(),
             reason: error.reason(),
+            retry_after,
         },
     }
 }
