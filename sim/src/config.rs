@@ -119,6 +119,12 @@ pub struct SimConfig {
     /// the end of the page before, as Genesys's pages shift while the interval still
     /// receives data (default 0).
     pub details_page_overlap: u32,
+    /// Longest interval of a details query (default 7 days: "Interval can be no
+    /// greater than 7 days", splunk/genesys_cloud_ta; Genesys documents no figure).
+    pub details_max_interval: Duration,
+    /// Longest interval of an async details job (default 31 days: peers run jobs of
+    /// 30 days, jfabello/gc-data-utils; Genesys documents no figure).
+    pub jobs_max_interval: Duration,
     /// Largest number of buckets an aggregates query may ask for (default 10 000).
     pub aggregates_max_buckets: u32,
     /// Largest `pageSize` of the routing listings (default 500).
@@ -153,6 +159,8 @@ impl Default for SimConfig {
             details_max_page_size: 100,
             details_max_results: 100_000,
             details_page_overlap: 0,
+            details_max_interval: Duration::from_secs(7 * 24 * 3600),
+            jobs_max_interval: Duration::from_secs(31 * 24 * 3600),
             aggregates_max_buckets: 10_000,
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),

@@ -3,10 +3,11 @@
 //!
 //! - `env`: `${VAR}` expansion; `duration`: humantime and ISO-8601 durations;
 //!   `region`: the 18 Genesys regions; `vocabulary`: Genesys metric and dimension names;
-//!   `settings`: validation.
+//!   `settings`: validation; `limits`: undocumented Genesys limits, warned about.
 
 mod duration;
 mod env;
+pub mod limits;
 pub mod region;
 mod settings;
 mod vocabulary;

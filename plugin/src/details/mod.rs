@@ -4,6 +4,7 @@
 //! - [`wire`]: the few fields of a details page the computation reads.
 //! - [`accumulator`]: folds pages into rows by the aggregates API's rules.
 //! - [`query`]: the paged synchronous query, split below the 100 000-result cap.
+//! - [`interval_cap`]: windows cut into parts whose query interval Genesys accepts.
 //! - [`jobs`]: async details jobs, for windows of `details_jobs_min_window` or longer.
 //!
 //! The details query selects conversations that *started* on a day the interval
@@ -12,6 +13,7 @@
 //! keeps only the emissions inside the window.
 
 pub mod accumulator;
+pub(crate) mod interval_cap;
 pub(crate) mod jobs;
 pub(crate) mod query;
 pub mod wire;
@@ -33,10 +35,16 @@ pub async fn rows(
     window: Window,
 ) -> Result<Vec<Row>, GenesysError> {
     let mut acc = Accumulator::new(settings);
-    if use_job(client, settings, window).await? {
-        jobs::fold_window(client, settings, window, &mut acc).await?;
-    } else {
-        query::fold_window(client, settings, window, &mut acc).await?;
+    for part in interval_cap::parts(settings, window) {
+        // Its own accumulator: a conversation on both sides of a cut is no duplicate,
+        // each part counts the emissions inside it.
+        let mut part_acc = Accumulator::new(settings);
+        if use_job(client, settings, part).await? {
+            jobs::fold_window(client, settings, part, &mut part_acc).await?;
+        } else {
+            query::fold_window(client, settings, part, &mut part_acc).await?;
+        }
+        acc.merge(part_acc);
     }
     Ok(acc.into_rows())
 }

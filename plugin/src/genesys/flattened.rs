@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::aggregates::{MetricStats, Row};
+use super::aggregates::Row;
 
 /// `rows` with every joined group value sorted and equal groups merged, in first-seen order.
 pub(crate) fn normalize(rows: Vec<Row>) -> Vec<Row> {
@@ -38,7 +38,7 @@ fn sorted(joined: &str) -> String {
 
 fn add(into: &mut Row, row: Row) {
     for (metric, stats) in row.metrics {
-        let total = into.metrics.entry(metric).or_insert(MetricStats::default());
+        let total = into.metrics.entry(metric).or_default();
         total.count += stats.count;
         total.sum = match (total.sum, stats.sum) {
             (None, None) => None,
@@ -52,6 +52,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::genesys::aggregates::MetricStats;
 
     fn row(skills: &str, count: i64, sum: i64) -> Row {
         Row {

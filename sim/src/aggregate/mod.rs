@@ -169,7 +169,7 @@ impl<'a> SessionDimensions<'a> {
     pub(crate) fn values(&self, dimension: &str) -> Vec<&'a str> {
         match dimension {
             "queueId" => self.queue_id.into_iter().collect(),
-            "requestedRoutingSkillId" => self.skills.iter().copied().collect(),
+            "requestedRoutingSkillId" => self.skills.clone(),
             "mediaType" => vec![self.media_type],
             "direction" => vec![self.direction],
             _ => Vec::new(),

@@ -67,6 +67,7 @@ impl Jobs {
 pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let body: Body = parse_body(body)?;
     let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    crate::api::details::check_length(start, end, state.config.jobs_max_interval)?;
     if let Some(limit) = body.limit.filter(|l| *l < 1) {
         return Err(ApiError::bad_request(format!(
             "limit must be a positive integer, got {limit}"
