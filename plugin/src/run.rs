@@ -73,6 +73,7 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
         // `inputs.exec`, cron or a shell read the whole output before moving on.
         poller.confirm();
     }
+    poller.collector().stop_jobs(CLEANUP_GRACE).await;
     match outcome {
         Ok(()) | Err(RunError::Output(OutputError::Closed)) => Ok(()),
         Err(e) => Err(e),
@@ -181,7 +182,7 @@ async fn run_loop(
         };
         let Some(outcome) = outcome else {
             crate::warn!("stopping mid-poll; the rest of it is dropped");
-            crate::details::jobs::finish_cleanups(CLEANUP_GRACE).await;
+            poller.collector().stop_jobs(CLEANUP_GRACE).await;
             break;
         };
         let took = started.elapsed();
@@ -193,6 +194,7 @@ async fn run_loop(
         }
         warn_if_overrun(poller, &settings, took, merged);
     }
+    poller.collector().stop_jobs(CLEANUP_GRACE).await;
     crate::info!("stopping");
     Ok(())
 }
@@ -250,7 +252,8 @@ fn warn_if_overrun(poller: &Poller, settings: &Settings, took: Duration, merged:
 /// for its execd child, and the loop promises to be gone within two.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 
-/// How long a stop waits for the deletion of an abandoned details job.
+/// How long a stop waits for the deletion of the details jobs left (without a
+/// `state_file`; with one they are kept for the next start).
 const CLEANUP_GRACE: Duration = Duration::from_millis(300);
 
 /// Lets a poll that is nearly done write its batch; `None` if it did not finish in

@@ -131,6 +131,10 @@ pub struct SimConfig {
     pub routing_max_page_size: u32,
     /// How long an async details job stays `QUEUED` before it is `FULFILLED` (default 200 ms).
     pub job_delay: Duration,
+    /// How long an async details job runs on the simulator's clock, after `job_delay`,
+    /// before it is `FULFILLED` (default 0, so that tests on a fixed clock finish their
+    /// jobs; real jobs take seconds to minutes: peers poll no faster than every 3 s).
+    pub job_latency: Duration,
     /// How far `dataAvailabilityDate` lags behind "now" (default 0).
     pub data_availability_lag: Duration,
     /// New names for the org's first skills, in order (default none: the built-in
@@ -164,6 +168,7 @@ impl Default for SimConfig {
             aggregates_max_buckets: 10_000,
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),
+            job_latency: Duration::ZERO,
             data_availability_lag: Duration::ZERO,
             skill_names: Vec::new(),
             renames: Vec::new(),

@@ -6,6 +6,7 @@
 //! - [`query`]: the paged synchronous query, split below the 100 000-result cap.
 //! - [`interval_cap`]: windows cut into parts whose query interval Genesys accepts.
 //! - [`jobs`]: async details jobs, for windows of `details_jobs_min_window` or longer.
+//! - [`job_book`]: the jobs still running, kept across polls and restarts.
 //!
 //! The details query selects conversations that *started* on a day the interval
 //! touches, while a metric counts where it is *emitted*: each query reaches back
@@ -14,6 +15,7 @@
 
 pub mod accumulator;
 pub(crate) mod interval_cap;
+pub(crate) mod job_book;
 pub(crate) mod jobs;
 pub(crate) mod query;
 pub mod wire;
@@ -29,9 +31,10 @@ use accumulator::Accumulator;
 pub const PERMISSION: &str = "analytics:conversationDetail:view";
 
 /// The rows of `window`, as the aggregates query would give them.
-pub async fn rows(
+pub(crate) async fn rows(
     client: &Client,
     settings: &Settings,
+    book: &job_book::JobBook,
     window: Window,
 ) -> Result<Vec<Row>, GenesysError> {
     let mut acc = Accumulator::new(settings);
@@ -40,7 +43,7 @@ pub async fn rows(
         // each part counts the emissions inside it.
         let mut part_acc = Accumulator::new(settings);
         if use_job(client, settings, part).await? {
-            jobs::fold_window(client, settings, part, &mut part_acc).await?;
+            jobs::fold_window(client, settings, book, part, &mut part_acc).await?;
         } else {
             query::fold_window(client, settings, part, &mut part_acc).await?;
         }

@@ -95,6 +95,12 @@ pub enum GenesysError {
         /// Genesys's `errorMessage`.
         reason: String,
     },
+    /// An async job is still running: a later poll reads it.
+    #[error("details job {id} is still running; a later poll reads it")]
+    JobPending {
+        /// The job's ID.
+        id: String,
+    },
     /// The answer was not the expected JSON.
     #[error("{endpoint}: unexpected answer: {reason}")]
     Decode {
@@ -236,6 +242,27 @@ impl Client {
             })
         })
         .await
+    }
+
+    /// [`Client::call`] without retries, for a request that must not be sent twice:
+    /// creating a job, where a retry after a lost answer would leave the first job
+    /// behind with an ID never seen. A failure is left to the next poll.
+    pub async fn call_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        permission: &str,
+    ) -> Result<T, GenesysError> {
+        let endpoint = format!("{method} {path}");
+        let bytes = self
+            .send(&method, path, body, &endpoint, endpoint_label(path))
+            .await
+            .map_err(|e| e.with_permission(permission))?;
+        serde_json::from_slice(&bytes).map_err(|e| GenesysError::Decode {
+            endpoint,
+            reason: e.to_string(),
+        })
     }
 
     /// Sends `method path` and expects no body back (204), as `DELETE`s answer.
