@@ -171,3 +171,24 @@ async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     let deleted = sim.request_log().iter().any(|r| r.method == "DELETE");
     assert!(deleted, "the failed job was deleted");
 }
+
+#[tokio::test]
+async fn conversations_longer_than_the_lookbehind_are_counted_and_warned_about() {
+    let sim = sim(quiet()).await;
+    let collect = "lookback = \"1d\"\ngroup_by = [\"mediaType\"]";
+    // Long enough for every simulated conversation: nothing missed, nothing to say.
+    let (want, got, stderr) = both(&sim, collect, PAGED).await;
+    assert_same(&got, &want, &stderr);
+    assert!(!stderr.contains("details_lookbehind"), "{stderr}");
+    // Ten minutes: conversations seen that emitted into the window later than that
+    // after they started are counted in a warning (ones like them that started before
+    // the query's reach would be missed).
+    let short = format!("{PAGED}\ndetails_lookbehind = \"10m\"");
+    let (_, _, stderr) = both(&sim, collect, &short).await;
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("W! ") && l.contains("more than collect.details_lookbehind"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let counted: usize = warning[3..].split(' ').next().unwrap().parse().unwrap();
+    assert!(counted > 0, "{warning}");
+}
