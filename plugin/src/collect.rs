@@ -8,6 +8,7 @@ use genesys_aht_contract::{Dimension, Point};
 use jiff::Timestamp;
 
 use crate::config::{Collect, Genesys, Source};
+use crate::details::job_book::JobBook;
 use crate::genesys::routing::Kind;
 use crate::genesys::{Client, GenesysError};
 use crate::names::{NameMap, Names};
@@ -47,14 +48,22 @@ pub struct Collector {
     client: Client,
     names: Names,
     stats: Arc<Stats>,
+    /// Async details jobs still running: they outlive a poll.
+    jobs: JobBook,
 }
 
 impl Collector {
-    /// A collector of `settings` through a client for `genesys` (no request yet).
-    pub fn new(genesys: &Genesys, settings: Collect) -> Result<Collector, GenesysError> {
+    /// A collector of `settings` through a client for `genesys` (no request yet); its
+    /// details jobs are kept beside `state_file`, if any, across restarts.
+    pub fn new(
+        genesys: &Genesys,
+        settings: Collect,
+        state_file: Option<&std::path::Path>,
+    ) -> Result<Collector, GenesysError> {
         let stats = Arc::new(Stats::default());
         let client = Client::new(genesys, stats.clone())?;
         Ok(Collector {
+            jobs: JobBook::new(state_file),
             settings,
             client,
             names: Names::default(),
@@ -99,7 +108,7 @@ impl Collector {
         let s = &self.settings;
         let rows = match s.source {
             Source::Aggregates => self.client.aggregates(s, window).await?,
-            Source::Details => crate::details::rows(&self.client, s, window).await?,
+            Source::Details => crate::details::rows(&self.client, s, &self.jobs, window).await?,
         };
         let skills = self.names_for(&rows, Dimension::RequestedRoutingSkillId, Kind::Skill);
         let queues = self.names_for(&rows, Dimension::QueueId, Kind::Queue);
@@ -109,6 +118,17 @@ impl Collector {
             queues: queues.as_deref(),
         };
         Ok(points::build(&rows, &s.group_by, &s.metrics, &book))
+    }
+
+    /// After a poll: deletes the details jobs it no longer needs.
+    pub async fn settle_jobs(&self) {
+        self.jobs.settle(&self.client).await;
+    }
+
+    /// At a stop: deletes the details jobs left, within `limit`, unless they are kept
+    /// for the next start (with a `state_file`).
+    pub async fn stop_jobs(&self, limit: Duration) {
+        self.jobs.stop(&self.client, limit).await;
     }
 
     /// The names of the IDs of `dimension` in `rows`. A lookup that fails (after its

@@ -70,6 +70,9 @@ fn main() -> ExitCode {
             (true, _) => run::demo().await,
             (false, Some(path)) => {
                 let settings = config::load_settings(&path)?;
+                for warning in config::limits::warnings(&settings.collect) {
+                    genesys_aht::warn!("{warning}");
+                }
                 if args.once {
                     run::once(settings).await
                 } else {

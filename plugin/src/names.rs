@@ -1,9 +1,10 @@
 //! Skill and queue names: IDs resolved through the routing listings, cached in a
 //! `moka` cache so that concurrent misses share one listing (`try_get_with`).
 //!
-//! A poll asks once per kind. When an ID is unknown, the listing is fetched again
-//! together with a lookup of the unknown IDs by `id` (Genesys lists a deleted skill
-//! when asked for it by ID): at most one refresh per kind and poll. IDs that stay
+//! A poll asks once per kind. When an ID is unknown, the listing is fetched again,
+//! and each ID it still lacks is looked up: a skill by `GET /routing/skills/{id}`
+//! (which still answers for a deleted skill), queues by the listing's `id` filter:
+//! at most one refresh per kind and poll. IDs that stay
 //! unknown are remembered until the cache entry expires, so a deleted queue does not
 //! cost a refresh on every poll; their points carry the ID as the name. A listing
 //! that fails is an error for the caller: an ID is never written for a name that
@@ -103,10 +104,28 @@ async fn refresh(
     kind: Kind,
     unknown: &[&String],
 ) -> Result<NameMap, GenesysError> {
-    let mut entities = client.list(kind, &[]).await?;
-    let wanted: Vec<String> = unknown.iter().map(|id| (*id).clone()).collect();
-    entities.extend(client.list(kind, &wanted).await?);
-    let mut map = NameMap::from_entities(entities);
+    let mut map = NameMap::from_entities(client.list(kind, &[]).await?);
+    let wanted: Vec<String> = unknown
+        .iter()
+        .filter(|id| !map.by_id.contains_key(id.as_str()))
+        .map(|id| (*id).clone())
+        .collect();
+    match kind {
+        // What is evidenced of deleted skills: `GET /routing/skills/{id}` still
+        // returns them, with `state: "deleted"`.
+        Kind::Skill => {
+            for id in &wanted {
+                if let Some(skill) = client.get_by_id(kind, id).await? {
+                    map.by_id.insert(skill.id, skill.name);
+                }
+            }
+        }
+        Kind::Queue if !wanted.is_empty() => {
+            let found = client.list(kind, &wanted).await?;
+            map.by_id.extend(found.into_iter().map(|e| (e.id, e.name)));
+        }
+        Kind::Queue => {}
+    }
     map.unresolvable = wanted
         .into_iter()
         .filter(|id| !map.by_id.contains_key(id))

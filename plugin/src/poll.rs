@@ -115,18 +115,31 @@ impl Poller {
         sink: &mut Sink<'_>,
     ) -> Result<(), PollError> {
         let regular = self.collector.regular_window(now);
-        let closed_end = self.closed_end(now);
         // A restart reads again from the saved watermark: pins must cover it.
         self.pins
             .prune(regular.start.min(self.saved.unwrap_or(regular.start)));
-        let points = self.collector.collect_window(regular).await?;
+        let outcome = self.read_windows(now, sink).await;
+        self.collector.settle_jobs().await;
+        outcome
+    }
+
+    /// The regular window, then the backfill chunks; a details job still running
+    /// ends the poll there, its window left for the next poll.
+    async fn read_windows(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), PollError> {
+        let regular = self.collector.regular_window(now);
+        let closed_end = self.closed_end(now);
+        let Some(points) = pending_is_none(self.collector.collect_window(regular).await)? else {
+            return Ok(());
+        };
         self.write(sink, points, regular)?;
         let chunks = self.backfill_chunks(regular.start, closed_end);
         if chunks.is_empty() {
             self.advance(closed_end);
         }
         for chunk in chunks {
-            let points = self.collector.collect_window(chunk).await?;
+            let Some(points) = pending_is_none(self.collector.collect_window(chunk).await)? else {
+                return Ok(());
+            };
             self.write(sink, points, chunk)?;
             // The regular window, already written, continues where the backfill ends.
             self.advance(if chunk.end >= regular.start {
@@ -232,6 +245,21 @@ pub(crate) fn plan_chunks(start: Timestamp, end: Timestamp, chunk: SignedDuratio
         from = to;
     }
     chunks
+}
+
+/// The points of a window, or `None` when a details job for it is still running (a
+/// later poll reads it; an `I!` line says so).
+fn pending_is_none(
+    read: Result<Vec<Point>, GenesysError>,
+) -> Result<Option<Vec<Point>>, PollError> {
+    match read {
+        Ok(points) => Ok(Some(points)),
+        Err(e @ GenesysError::JobPending { .. }) => {
+            crate::info!("{e}");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

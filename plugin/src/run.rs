@@ -85,6 +85,11 @@ pub(crate) trait Polls {
     fn confirm(&mut self);
     /// The plugin's own counters.
     fn stats(&self) -> &Stats;
+    /// Stopping: details jobs still running are deleted or kept, within `grace`.
+    fn stop_jobs(&self, grace: Duration) -> impl Future<Output = ()> {
+        let _ = grace;
+        async {}
+    }
 }
 
 impl Polls for Poller {
@@ -102,6 +107,10 @@ impl Polls for Poller {
 
     fn stats(&self) -> &Stats {
         self.collector().stats()
+    }
+
+    fn stop_jobs(&self, grace: Duration) -> impl Future<Output = ()> {
+        self.collector().stop_jobs(grace)
     }
 }
 
@@ -133,6 +142,7 @@ pub async fn once(settings: Settings) -> Result<(), RunError> {
         // `inputs.exec`, cron or a shell read the whole output before moving on.
         poller.confirm();
     }
+    poller.collector().stop_jobs(CLEANUP_GRACE).await;
     match outcome {
         Ok(()) | Err(RunError::Output(OutputError::Closed)) => Ok(()),
         Err(e) => Err(e),
@@ -157,7 +167,11 @@ pub(crate) enum Start {
 /// The poller of `settings`: a collector of its `[collect]` part through a client
 /// of its `[genesys]` part, keeping its backfill part's watermark.
 fn poller(settings: Settings, now: Timestamp) -> Result<Poller, RunError> {
-    let collector = Collector::new(&settings.genesys, settings.collect)?;
+    let collector = Collector::new(
+        &settings.genesys,
+        settings.collect,
+        settings.backfill.state_file.as_deref(),
+    )?;
     Ok(Poller::new(collector, settings.backfill, now))
 }
 
@@ -261,7 +275,7 @@ pub(crate) async fn run_loop<R: AsyncBufRead + Unpin>(
         };
         let Some(outcome) = outcome else {
             crate::warn!("stopping mid-poll; the rest of it is dropped");
-            crate::details::jobs::finish_cleanups(CLEANUP_GRACE).await;
+            poller.stop_jobs(CLEANUP_GRACE).await;
             break;
         };
         let took = started.elapsed();
@@ -275,6 +289,7 @@ pub(crate) async fn run_loop<R: AsyncBufRead + Unpin>(
         }
         warn_if_overrun(poller, execd, took, merged);
     }
+    poller.stop_jobs(CLEANUP_GRACE).await;
     crate::info!("stopping");
     Ok(())
 }
@@ -334,7 +349,8 @@ fn warn_if_overrun(poller: &impl Polls, settings: &ExecdConfig, took: Duration, 
 /// for its execd child, and the loop promises to be gone within two.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 
-/// How long a stop waits for the deletion of an abandoned details job.
+/// How long a stop waits for the deletion of the details jobs left (without a
+/// `state_file`; with one they are kept for the next start).
 const CLEANUP_GRACE: Duration = Duration::from_millis(300);
 
 /// Lets a poll that is nearly done write its batch; `None` if it did not finish in

@@ -118,7 +118,10 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
         .filter(|r| r.method == "POST" && r.path.ends_with("/details/jobs"))
         .count();
     let deleted = log.iter().filter(|r| r.method == "DELETE").count();
-    assert_eq!(created, 3);
+    // A week and the lookbehind pass the 7-day details interval cap: each run asks in
+    // two parts, and no query or job was refused.
+    assert_eq!(created, 3 * 2);
+    assert!(log.iter().all(|r| r.status != Some(400)), "nothing refused");
     assert_eq!(deleted, created, "every job is deleted once read");
 }
 
@@ -188,4 +191,27 @@ async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     );
     let deleted = sim.request_log().iter().any(|r| r.method == "DELETE");
     assert!(deleted, "the failed job was deleted");
+}
+
+#[tokio::test]
+async fn conversations_longer_than_the_lookbehind_are_counted_and_warned_about() {
+    let sim = sim(quiet()).await;
+    let collect = TestConfig::new(&sim.base_url())
+        .collect("lookback", "1d")
+        .collect("group_by", vec!["mediaType"]);
+    // Long enough for every simulated conversation: nothing missed, nothing to say.
+    let (want, got, stderr) = both(&sim, collect.clone(), paged).await;
+    assert_same(&got, &want, &stderr);
+    assert!(!stderr.contains("details_lookbehind"), "{stderr}");
+    // Ten minutes: conversations seen that emitted into the window later than that
+    // after they started are counted in a warning (ones like them that started before
+    // the query's reach would be missed).
+    let short = |config| paged(config).collect("details_lookbehind", "10m");
+    let (_, _, stderr) = both(&sim, collect, short).await;
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("W! ") && l.contains("more than collect.details_lookbehind"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let counted: usize = warning[3..].split(' ').next().unwrap().parse().unwrap();
+    assert!(counted > 0, "{warning}");
 }

@@ -39,10 +39,16 @@ async fn names_are_cached_and_refreshed_at_most_once_per_poll() {
             .map(|(_, v)| v.clone())
             .unwrap()
     };
-    // The deleted skill is resolved through the lookup by ID; the deleted queue, which
-    // the routing API no longer knows, keeps its ID as its name.
+    // The deleted skill is resolved through `GET /routing/skills/{id}`; the deleted
+    // queue, which the routing API no longer knows, keeps its ID as its name.
     let deleted_skill = sim.skills().into_iter().find(|s| !s.active).unwrap();
     let deleted_queue = sim.queues().into_iter().find(|q| !q.active).unwrap();
+    let by_id = format!("/api/v2/routing/skills/{}", deleted_skill.id);
+    assert_eq!(
+        first.iter().filter(|p| **p == by_id).count(),
+        1,
+        "{first:?}"
+    );
     assert!(
         points
             .iter()

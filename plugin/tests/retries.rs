@@ -1,5 +1,5 @@
 //! Retries against the simulator's faults, through the real binary: `Retry-After` is
-//! waited out to the second, every transient fault kind is retried until the answer
+//! waited out to the second (after a 429, and after a 502/503/504 that sends it), every transient fault kind is retried until the answer
 //! is the one a fault-free run gives, and what cannot get better is not retried.
 
 // Helpers outside #[test] functions unwrap too: a panic there is a failed test.
@@ -58,6 +58,40 @@ async fn retry_after_is_waited_out_to_the_second() {
             request.path
         );
     }
+}
+
+#[tokio::test]
+async fn retry_after_on_a_gateway_error_is_waited_out_too() {
+    let sim = sim(SimConfig::default()).await;
+    sim.push_fault(
+        Endpoint::Aggregates,
+        FaultKind::ServerErrorRetryAfter {
+            status: 503,
+            retry_after_secs: 2,
+        },
+        1,
+    );
+    // The backoff alone would wait at most 100 ms.
+    let (lines, stderr) = once(&sim, |c| c).await;
+    assert!(!lines.is_empty());
+    assert!(
+        stderr.contains("HTTP 503") && stderr.contains("retry 1/8 in 2000 ms"),
+        "{stderr}"
+    );
+    let log = sim.request_log();
+    let failed = log
+        .iter()
+        .position(|r| r.status == Some(503))
+        .expect("the 503 is in the log");
+    let again = log[failed + 1..]
+        .iter()
+        .find(|r| r.path.ends_with("/aggregates/query"))
+        .expect("the query was sent again");
+    let waited = again.at.duration_since(log[failed].at);
+    assert!(
+        waited >= jiff::SignedDuration::from_secs(2),
+        "sent again {waited:?} after the 503"
+    );
 }
 
 #[tokio::test]

@@ -119,12 +119,22 @@ pub struct SimConfig {
     /// the end of the page before, as Genesys's pages shift while the interval still
     /// receives data (default 0).
     pub details_page_overlap: u32,
+    /// Longest interval of a details query (default 7 days: "Interval can be no
+    /// greater than 7 days", splunk/genesys_cloud_ta; Genesys documents no figure).
+    pub details_max_interval: Duration,
+    /// Longest interval of an async details job (default 31 days: peers run jobs of
+    /// 30 days, jfabello/gc-data-utils; Genesys documents no figure).
+    pub jobs_max_interval: Duration,
     /// Largest number of buckets an aggregates query may ask for (default 10 000).
     pub aggregates_max_buckets: u32,
     /// Largest `pageSize` of the routing listings (default 500).
     pub routing_max_page_size: u32,
     /// How long an async details job stays `QUEUED` before it is `FULFILLED` (default 200 ms).
     pub job_delay: Duration,
+    /// How long an async details job runs on the simulator's clock, after `job_delay`,
+    /// before it is `FULFILLED` (default 0, so that tests on a fixed clock finish their
+    /// jobs; real jobs take seconds to minutes: peers poll no faster than every 3 s).
+    pub job_latency: Duration,
     /// How far `dataAvailabilityDate` lags behind "now" (default 0).
     pub data_availability_lag: Duration,
     /// New names for the org's first skills, in order (default none: the built-in
@@ -153,9 +163,12 @@ impl Default for SimConfig {
             details_max_page_size: 100,
             details_max_results: 100_000,
             details_page_overlap: 0,
+            details_max_interval: Duration::from_secs(7 * 24 * 3600),
+            jobs_max_interval: Duration::from_secs(31 * 24 * 3600),
             aggregates_max_buckets: 10_000,
             routing_max_page_size: 500,
             job_delay: Duration::from_millis(200),
+            job_latency: Duration::ZERO,
             data_availability_lag: Duration::ZERO,
             skill_names: Vec::new(),
             renames: Vec::new(),

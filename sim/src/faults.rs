@@ -22,6 +22,14 @@ pub enum FaultKind {
     },
     /// `500`, `502`, `503` or `504` with a platform error body.
     ServerError(u16),
+    /// `502`, `503` or `504` with a platform error body and `Retry-After: seconds`:
+    /// Genesys's Java SDK waits that long before retrying these statuses too.
+    ServerErrorRetryAfter {
+        /// The status.
+        status: u16,
+        /// The `Retry-After` value.
+        retry_after_secs: u64,
+    },
     /// The normal answer, sent after this delay (past a client's timeout, typically).
     Slow(Duration),
     /// Status 200 and a `Content-Length` the body never reaches; then the connection closes.

@@ -148,6 +148,12 @@ impl Sim {
         (0..count).for_each(|_| jobs.fail_next(message.to_owned()));
     }
 
+    /// The IDs of the async details jobs not deleted yet, whatever their state: what a
+    /// client has left behind.
+    pub fn open_jobs(&self) -> Vec<String> {
+        lock(&self.state.jobs).open()
+    }
+
     /// Every request handled so far (the latest 100 000 at most), oldest first.
     pub fn request_log(&self) -> Vec<RequestRecord> {
         lock(&self.state.log).clone()

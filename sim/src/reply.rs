@@ -117,6 +117,12 @@ impl ApiError {
         error
     }
 
+    /// The same error with a `Retry-After: seconds` header.
+    pub(crate) fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     /// A 5xx as the platform answers it.
     pub(crate) fn server(status: u16) -> ApiError {
         match status {

@@ -135,6 +135,10 @@ async fn respond(
             error(ApiError::rate_limited(retry_after_secs))
         }
         Some(FaultKind::ServerError(status)) => error(ApiError::server(status)),
+        Some(FaultKind::ServerErrorRetryAfter {
+            status,
+            retry_after_secs,
+        }) => error(ApiError::server(status).retry_after(retry_after_secs)),
         Some(FaultKind::Malformed) => Some(raw(
             200,
             Bytes::from_static(b"{\"results\": [{\"group\": {\"queueId\": "),

@@ -40,7 +40,8 @@ fn ts(text: &str) -> Timestamp {
 /// Aggregates computed from detail documents with the documented rules, independently of
 /// the simulator's code: each session metric counts in the bucket holding its emitDate,
 /// in the groups given by its session (mediaType, direction) and segments (queueId, the
-/// set of requestedRoutingSkillIds: one group per skill, or the sorted set joined by ",").
+/// set of requestedRoutingSkillIds: one group per skill, or the set joined by "," in the
+/// order the segments request it).
 fn aggregate_details(
     conversations: &[Value],
     (start, end, bucket): (Timestamp, Timestamp, i64),
@@ -56,23 +57,25 @@ fn aggregate_details(
     for session in sessions {
         let segments = session["segments"].as_array().unwrap();
         let queue = segments.iter().find_map(|s| s["queueId"].as_str());
-        let skills: BTreeSet<&str> = segments
-            .iter()
-            .flat_map(|s| {
-                s["requestedRoutingSkillIds"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-            })
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let mut skills: Vec<&str> = Vec::new();
+        let requested = segments.iter().flat_map(|s| {
+            s["requestedRoutingSkillIds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        });
+        for skill in requested.map(|v| v.as_str().unwrap()) {
+            if !skills.contains(&skill) {
+                skills.push(skill);
+            }
+        }
         let mut groups = vec![Group::new()];
         for dimension in group_by {
             let values: Vec<String> = match *dimension {
                 "queueId" => queue.into_iter().map(str::to_owned).collect(),
                 "mediaType" | "direction" => vec![session[*dimension].as_str().unwrap().to_owned()],
                 "requestedRoutingSkillId" if flatten && !skills.is_empty() => {
-                    vec![skills.iter().copied().collect::<Vec<_>>().join(",")]
+                    vec![skills.join(",")]
                 }
                 "requestedRoutingSkillId" => skills.iter().map(|s| s.to_string()).collect(),
                 other => panic!("{other}"),
@@ -485,6 +488,11 @@ async fn bad_details_queries_are_400() {
             json!({"interval": "2026-03-10T08:00:00Z/2026-03-10T09:00:00Z", "conversationFilters": [{"type": "and",
             "predicates": [{"dimension": "queueId", "value": "x"}]}]}),
             "unknown filter dimension",
+        ),
+        // Longer than the 7-day interval cap peers report.
+        (
+            json!({"interval": "2026-03-02T23:59:59Z/2026-03-10T00:00:00Z"}),
+            "may not be longer than 168 hours",
         ),
     ];
     for (body, reason) in cases {

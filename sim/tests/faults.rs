@@ -58,6 +58,17 @@ async fn server_errors_have_platform_bodies() {
     for (status, code) in cases {
         api.get(SKILLS).await.assert_error(status, code);
     }
+    api.sim.push_fault(
+        Endpoint::Any,
+        FaultKind::ServerErrorRetryAfter {
+            status: 503,
+            retry_after_secs: 9,
+        },
+        1,
+    );
+    let answer = api.get(SKILLS).await;
+    assert_eq!(answer.header("retry-after"), Some("9"));
+    answer.assert_error(503, "service.unavailable");
 }
 
 #[tokio::test]

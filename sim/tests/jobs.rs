@@ -184,6 +184,20 @@ async fn availability_and_bad_requests() {
         )
         .await;
     error.assert_error(400, "bad.request");
+    // A job may span 31 days, not more.
+    let long = api
+        .post(
+            JOBS,
+            &json!({"interval": "2026-02-01T00:00:00Z/2026-03-10T00:00:00Z"}),
+        )
+        .await;
+    let message = long.assert_error(400, "bad.request")["message"].clone();
+    assert!(message.as_str().unwrap().contains("744 hours"), "{message}");
+    create(
+        &api,
+        &json!({"interval": "2026-02-07T00:00:00Z/2026-03-10T00:00:00Z"}),
+    )
+    .await;
     let id = create(
         &api,
         &json!({"interval": "2026-03-10T08:00:00Z/2026-03-10T09:00:00Z"}),

@@ -7,11 +7,12 @@
 //! - `env`: `${VAR}` expansion; `duration`: humantime and ISO-8601 durations;
 //!   `region`: the 18 Genesys regions; `vocabulary`: Genesys metric and dimension names;
 //! - `settings`: validation into [`Genesys`], [`Collect`] (with [`Details`]),
-//!   [`Backfill`] and [`ExecdConfig`].
+//!   [`Backfill`] and [`ExecdConfig`]; `limits`: undocumented Genesys limits, warned about.
 
 mod duration;
 mod env;
 mod file;
+pub mod limits;
 pub mod region;
 mod settings;
 mod vocabulary;

@@ -153,6 +153,32 @@ fn unknown_metrics_and_dimensions_list_the_known_ones() {
 }
 
 #[test]
+fn view_only_metric_names_are_refused_at_config_time() {
+    // Names of ConversationAggregationView.target that the aggregates query's own
+    // metrics enum lacks: Genesys answers them 400, and a 400 is never retried.
+    for name in [
+        "nConversations",
+        "tAgentVideoConnected",
+        "tScreenMonitoring",
+        "tSnippetRecord",
+    ] {
+        let err = error(&format!("{MINIMAL}[collect]\nmetrics = [\"{name}\"]\n"));
+        assert!(
+            err.contains("collect.metrics") && err.contains(name) && err.contains("400"),
+            "{err}"
+        );
+    }
+    let ok = settings(&format!(
+        "{MINIMAL}[collect]\nmetrics = [\"tAlert\", \"tNotResponding\", \"nTransferred\"]\n"
+    ))
+    .expect("query metrics are accepted");
+    assert_eq!(
+        ok.collect.metrics,
+        ["tAlert", "tNotResponding", "nTransferred"]
+    );
+}
+
+#[test]
 fn regions_urls_and_login_derivation() {
     let err = error(&MINIMAL.replace("eu-west-1", "mars-1"));
     assert!(

@@ -180,7 +180,7 @@ pub(super) const DIMENSIONS: [&str; 84] = [
 /// Checks `collect.metrics`: at least one, each a Genesys `t*` or `n*` metric, once;
 /// the error says what was expected.
 pub(super) fn check_metrics(names: &[String]) -> Result<(), String> {
-    let known: Vec<&str> = METRICS
+    let known: Vec<&str> = QUERY_METRICS
         .into_iter()
         .filter(|m| genesys_aht_contract::MetricKind::of(m).is_some())
         .collect();
@@ -188,6 +188,11 @@ pub(super) fn check_metrics(names: &[String]) -> Result<(), String> {
         return Err(format!("expected at least one of {}", known.join(", ")));
     }
     for (i, name) in names.iter().enumerate() {
+        if METRICS.contains(&name.as_str()) && !QUERY_METRICS.contains(&name.as_str()) {
+            return Err(format!(
+                "expected metrics the aggregates query accepts; {name:?} is a view target only, which Genesys answers with HTTP 400"
+            ));
+        }
         if !known.contains(&name.as_str()) {
             return Err(format!(
                 "expected Genesys t* or n* metrics: one of {}; not {name:?}",
@@ -200,3 +205,70 @@ pub(super) fn check_metrics(names: &[String]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The metric names the aggregates query itself accepts (58): the `metrics` enum of
+/// `ConversationAggregationQuery` in Genesys's Java SDK (`MetricsEnum`,
+/// MyPureCloud/platform-client-sdk-java, build/src/main/java/com/mypurecloud/sdk/v2/model/ConversationAggregationQuery.java
+/// at commit 04870ee4fed84b31b4422a86cedd90292b0447b1). A subset of [`METRICS`]: names
+/// such as `nConversations`, `tAgentVideoConnected`, `tScreenMonitoring` and
+/// `tSnippetRecord` are view targets only, and the query answers them 400.
+pub(super) const QUERY_METRICS: [&str; 58] = [
+    "nBlindTransferred",
+    "nBotInteractions",
+    "nCobrowseSessions",
+    "nConnected",
+    "nConsult",
+    "nConsultTransferred",
+    "nError",
+    "nOffered",
+    "nOutbound",
+    "nOutboundAbandoned",
+    "nOutboundAttempted",
+    "nOutboundConnected",
+    "nOverSla",
+    "nStateTransitionError",
+    "nTransferred",
+    "oExternalMediaCount",
+    "oMediaCount",
+    "oMessageCount",
+    "oMessageSegmentCount",
+    "oMessageTurn",
+    "oServiceLevel",
+    "oServiceTarget",
+    "tAbandon",
+    "tAcd",
+    "tActiveCallback",
+    "tActiveCallbackComplete",
+    "tAcw",
+    "tAgentResponseTime",
+    "tAlert",
+    "tAnswered",
+    "tAverageAgentResponseTime",
+    "tAverageCustomerResponseTime",
+    "tBarging",
+    "tCoaching",
+    "tCoachingComplete",
+    "tConnected",
+    "tContacting",
+    "tDialing",
+    "tFirstConnect",
+    "tFirstDial",
+    "tFirstEngagement",
+    "tFirstResponse",
+    "tFlowOut",
+    "tHandle",
+    "tHeld",
+    "tHeldComplete",
+    "tIvr",
+    "tMonitoring",
+    "tMonitoringComplete",
+    "tNotResponding",
+    "tPark",
+    "tParkComplete",
+    "tShortAbandon",
+    "tTalk",
+    "tTalkComplete",
+    "tUserResponseTime",
+    "tVoicemail",
+    "tWait",
+];

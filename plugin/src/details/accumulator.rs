@@ -34,6 +34,10 @@ pub struct Accumulator<'a> {
     /// so a conversation may come again on the next page.
     previous_page: HashSet<String>,
     current_page: HashSet<String>,
+    /// Conversations that emitted into the window more than `details_lookbehind`
+    /// after they started: ones like them that started before the query's reach are
+    /// not seen at all.
+    long_lived: usize,
 }
 
 impl<'a> Accumulator<'a> {
@@ -48,6 +52,7 @@ impl<'a> Accumulator<'a> {
             rows: BTreeMap::new(),
             previous_page: HashSet::new(),
             current_page: HashSet::new(),
+            long_lived: 0,
         }
     }
 
@@ -65,12 +70,33 @@ impl<'a> Accumulator<'a> {
             for session in conversation.participants.iter().flat_map(|p| &p.sessions) {
                 self.add_session(session, window);
             }
+            self.long_lived += usize::from(self.lasts_past_lookbehind(conversation, window));
         }
         duplicates
     }
 
+    /// How many conversations emitted into their window more than `details_lookbehind`
+    /// after they started.
+    pub fn long_lived(&self) -> usize {
+        self.long_lived
+    }
+
+    fn lasts_past_lookbehind(&self, conversation: &Conversation, window: Window) -> bool {
+        let Some(start) = conversation.conversation_start else {
+            return false;
+        };
+        let reach = jiff::SignedDuration::try_from(self.settings.details.lookbehind)
+            .unwrap_or(jiff::SignedDuration::MAX);
+        let latest = start.checked_add(reach).unwrap_or(Timestamp::MAX);
+        let sessions = conversation.participants.iter().flat_map(|p| &p.sessions);
+        sessions.flat_map(|s| &s.metrics).any(|m| {
+            m.emit_date > latest && m.emit_date >= window.start && m.emit_date < window.end
+        })
+    }
+
     /// Adds everything of `other` (another part of the same window).
     pub fn merge(&mut self, other: Accumulator<'_>) {
+        self.long_lived += other.long_lived;
         for (key, metrics) in other.rows {
             let into = self.rows.entry(key).or_default();
             for (name, stats) in metrics {

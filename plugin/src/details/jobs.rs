@@ -1,14 +1,13 @@
-//! Async details jobs, for long windows (backfills): create the job, poll its status
-//! with a growing wait until it is `FULFILLED`, read its results page by page with
-//! the cursor, delete it. A job is deleted also when it fails, and when the poll is
-//! dropped (a stop, the deadline) the deletion runs in the background, given a few
-//! hundred milliseconds before the process exits.
+//! Async details jobs, for long windows (backfills): create the job (once: the
+//! creation is not retried, so a lost answer cannot leave a second job behind), poll
+//! its status with a growing wait until it is `FULFILLED`, read its results page by
+//! page with the cursor, delete it. A job still running after a few seconds is left to
+//! a later poll, which finds it in the [`JobBook`]; a failed one is deleted at once.
 //!
 //! Jobs read a data lake that lags behind: a window ending after
 //! `dataAvailabilityDate` is not asked of a job (the caller pages the query instead),
 //! so a job never claims data it cannot have.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -16,6 +15,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::accumulator::Accumulator;
+use super::job_book::JobBook;
 use super::wire::{Availability, JobCreated, JobPage, JobStatus};
 use super::{PERMISSION, query_interval};
 use crate::config::Collect;
@@ -44,58 +44,63 @@ pub(crate) async fn available_until(client: &Client) -> Result<Timestamp, Genesy
     Ok(answer.data_availability_date)
 }
 
-/// Folds `window` into `acc` through one async job.
+/// Folds `window` into `acc` through an async job: the one created for it by an
+/// earlier poll, or a new one. A job not finished within [`WAIT_PER_POLL`] is left
+/// running for a later poll ([`GenesysError::JobPending`]).
 pub(crate) async fn fold_window(
     client: &Client,
     settings: &Collect,
+    book: &JobBook,
     window: Window,
     acc: &mut Accumulator<'_>,
 ) -> Result<(), GenesysError> {
     let (from, to) = query_interval(settings, window);
-    let body = json!({
-        "interval": format!("{}/{}", iso_ms(from), iso_ms(to)),
-        "order": "asc",
-        "orderBy": "conversationStart",
-    });
-    let created: JobCreated = client
-        .call(Method::POST, PATH, Some(&body), PERMISSION)
-        .await?;
-    let job = Job {
-        client,
-        id: created.job_id,
-        deleted: false,
-    };
-    let outcome = async {
-        job.wait_until_fulfilled().await?;
-        job.fold_results(window, acc).await
-    }
-    .await;
-    job.delete().await;
-    outcome
-}
-
-/// Deletions of jobs abandoned mid-way, still running in the background.
-static CLEANUPS: AtomicUsize = AtomicUsize::new(0);
-
-/// Gives background deletions of abandoned jobs up to `limit` to finish (at a stop).
-pub(crate) async fn finish_cleanups(limit: Duration) {
-    let _ = tokio::time::timeout(limit, async {
-        while CLEANUPS.load(Ordering::SeqCst) > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    let interval = format!("{}/{}", iso_ms(from), iso_ms(to));
+    let id = match book.find(&interval) {
+        Some(id) => {
+            crate::debug!("details job {id} for {interval}: asking again");
+            id
         }
-    })
-    .await;
+        None => {
+            let body =
+                json!({"interval": interval, "order": "asc", "orderBy": "conversationStart"});
+            let created: JobCreated = client
+                .call_once(Method::POST, PATH, Some(&body), PERMISSION)
+                .await?;
+            book.record(&interval, &created.job_id);
+            created.job_id
+        }
+    };
+    let job = Job { client, id };
+    match job.wait_until_fulfilled().await {
+        Ok(true) => {}
+        Ok(false) => return Err(GenesysError::JobPending { id: job.id }),
+        // Failed, cancelled or expired, or unknown to Genesys: nothing to wait for.
+        Err(e @ (GenesysError::Job { .. } | GenesysError::Status { status: 404, .. })) => {
+            book.delete(client, &job.id).await;
+            return Err(e);
+        }
+        // Genesys did not answer: the job is kept, and asked for by the next poll.
+        Err(e) => return Err(e),
+    }
+    job.fold_results(window, acc).await?;
+    book.delete(client, &job.id).await;
+    Ok(())
 }
 
-/// A job on Genesys's side; deleted when dropped unfinished.
+/// How long one poll waits for a job before leaving it to the next poll.
+pub(crate) const WAIT_PER_POLL: Duration = Duration::from_secs(5);
+
+/// A job on Genesys's side (its deletion is the [`JobBook`]'s).
 struct Job<'a> {
     client: &'a Client,
     id: String,
-    deleted: bool,
 }
 
 impl Job<'_> {
-    async fn wait_until_fulfilled(&self) -> Result<(), GenesysError> {
+    /// `true` once `FULFILLED`; `false` if still running after [`WAIT_PER_POLL`].
+    async fn wait_until_fulfilled(&self) -> Result<bool, GenesysError> {
+        let started = tokio::time::Instant::now();
         let mut wait = FIRST_WAIT;
         loop {
             let status: JobStatus = self
@@ -108,7 +113,7 @@ impl Job<'_> {
                 )
                 .await?;
             match status.state.as_str() {
-                "FULFILLED" => return Ok(()),
+                "FULFILLED" => return Ok(true),
                 "QUEUED" | "PENDING" => {}
                 state => {
                     return Err(GenesysError::Job {
@@ -116,6 +121,9 @@ impl Job<'_> {
                         reason: status.error_message.unwrap_or_default(),
                     });
                 }
+            }
+            if started.elapsed() + wait > WAIT_PER_POLL {
+                return Ok(false);
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 3 / 2).min(LONGEST_WAIT);
@@ -143,34 +151,6 @@ impl Job<'_> {
                 Some(next) => cursor = Some(next),
                 None => return Ok(()),
             }
-        }
-    }
-
-    async fn delete(mut self) {
-        self.deleted = true;
-        let path = format!("{PATH}/{}", self.id);
-        if let Err(e) = self
-            .client
-            .call_empty(Method::DELETE, &path, PERMISSION)
-            .await
-        {
-            crate::debug!("deleting details job {}: {e}", self.id);
-        }
-    }
-}
-
-impl Drop for Job<'_> {
-    fn drop(&mut self) {
-        if !self.deleted {
-            // Dropped mid-way (an error, a stop, the deadline): cancel it in the
-            // background, best effort; the process may be about to exit.
-            let client = self.client.clone();
-            let path = format!("{PATH}/{}", self.id);
-            CLEANUPS.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let _ = client.call_empty(Method::DELETE, &path, PERMISSION).await;
-                CLEANUPS.fetch_sub(1, Ordering::SeqCst);
-            });
         }
     }
 }

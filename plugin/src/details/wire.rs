@@ -35,6 +35,8 @@ pub struct JobPage {
 pub struct Conversation {
     /// Its ID, for removing duplicates across pages.
     pub conversation_id: String,
+    /// When it started: to tell conversations longer than the lookbehind.
+    pub conversation_start: Option<Timestamp>,
     /// Its participants.
     #[serde(default)]
     pub participants: Vec<Participant>,

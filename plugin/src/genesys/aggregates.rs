@@ -131,10 +131,11 @@ impl Client {
         let answer: Response = self
             .call(reqwest::Method::POST, PATH, Some(&body), PERMISSION)
             .await?;
-        rows_of(answer).map_err(|reason| GenesysError::Decode {
+        let rows = rows_of(answer).map_err(|reason| GenesysError::Decode {
             endpoint: format!("POST {PATH}"),
             reason,
-        })
+        })?;
+        Ok(super::flattened::normalize(rows))
     }
 }
 

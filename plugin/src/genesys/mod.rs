@@ -9,6 +9,7 @@
 
 pub mod aggregates;
 pub(crate) mod auth;
+pub(crate) mod flattened;
 pub(crate) mod pacer;
 pub(crate) mod retry;
 pub(crate) mod routing;
@@ -83,6 +84,8 @@ pub enum GenesysError {
         status: u16,
         /// Genesys's code and message.
         reason: String,
+        /// `Retry-After`, when the answer had one (Genesys may send it with 502/503/504).
+        retry_after: Option<Duration>,
     },
     /// An async job ended without results.
     #[error("details job ended {state}{}", with_colon(.reason))]
@@ -91,6 +94,12 @@ pub enum GenesysError {
         state: String,
         /// Genesys's `errorMessage`.
         reason: String,
+    },
+    /// An async job is still running: a later poll reads it.
+    #[error("details job {id} is still running; a later poll reads it")]
+    JobPending {
+        /// The job's ID.
+        id: String,
     },
     /// The answer was not the expected JSON.
     #[error("{endpoint}: unexpected answer: {reason}")]
@@ -237,6 +246,27 @@ impl Client {
             })
         })
         .await
+    }
+
+    /// [`Client::call`] without retries, for a request that must not be sent twice:
+    /// creating a job, where a retry after a lost answer would leave the first job
+    /// behind with an ID never seen. A failure is left to the next poll.
+    pub async fn call_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        permission: &str,
+    ) -> Result<T, GenesysError> {
+        let endpoint = format!("{method} {path}");
+        let bytes = self
+            .send(&method, path, body, &endpoint, endpoint_label(path))
+            .await
+            .map_err(|e| e.with_permission(permission))?;
+        serde_json::from_slice(&bytes).map_err(|e| GenesysError::Decode {
+            endpoint,
+            reason: e.to_string(),
+        })
     }
 
     /// Sends `method path` and expects no body back (204), as `DELETE`s answer.
@@ -416,6 +446,7 @@ fn status_error(
             endpoint,
             status: status.as_u16(),
             reason: error.reason(),
+            retry_after,
         },
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! - 429: exactly `Retry-After` seconds (3 s when absent, as Genesys's Java SDK does);
 //!   the whole client pauses, since the limit is per token.
-//! - 500, 502, 503, 504, 408, timeouts, resets, truncated or malformed answers:
-//!   exponential backoff with jitter, so that many clients hit by one outage do not
-//!   come back in step.
+//! - 502, 503, 504 with `Retry-After`: exactly that many seconds, as Genesys's Java
+//!   SDK does (its `ApiClient` retries these statuses after `Retry-After` too).
+//! - 500, 502, 503, 504 (without `Retry-After`), 408, timeouts, resets, truncated or
+//!   malformed answers: exponential backoff with jitter, so that many clients hit by
+//!   one outage do not come back in step.
 //! - Anything else (400, 401 after a renewal, 403, 404, a refused login): no retry,
 //!   it will not get better by asking again.
 
@@ -49,6 +51,11 @@ impl RetryPolicy {
             GenesysError::RateLimited { retry_after, .. } => {
                 Retry::RateLimited(retry_after.unwrap_or(DEFAULT_RETRY_AFTER))
             }
+            GenesysError::Status {
+                status: 502..=504,
+                retry_after: Some(wait),
+                ..
+            } => Retry::After(*wait),
             GenesysError::Status { status, .. } if is_transient(*status) => {
                 Retry::After(self.backoff(retries_so_far))
             }
@@ -91,6 +98,7 @@ mod tests {
             endpoint: "POST /x".into(),
             status,
             reason: String::new(),
+            retry_after: None,
         }
     }
 
@@ -134,6 +142,26 @@ mod tests {
         };
         assert!(matches!(POLICY.decide(&reset, 3), Retry::After(_)));
         assert_eq!(POLICY.decide(&reset, 4), Retry::No, "retries run out");
+    }
+
+    #[test]
+    fn a_gateway_error_with_retry_after_waits_exactly_that() {
+        let asked = |status| GenesysError::Status {
+            endpoint: "POST /x".into(),
+            status,
+            reason: String::new(),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        for code in [502, 503, 504] {
+            assert_eq!(
+                POLICY.decide(&asked(code), 0),
+                Retry::After(Duration::from_secs(7)),
+                "{code}"
+            );
+        }
+        // A 500 keeps the backoff; a 400 is still final.
+        assert!(matches!(POLICY.decide(&asked(500), 0), Retry::After(w) if w <= POLICY.max));
+        assert_eq!(POLICY.decide(&asked(400), 0), Retry::No);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `GET /api/v2/routing/skills` and `/routing/queues`: every page, following `nextUri`.
+//! `GET /api/v2/routing/skills` and `/routing/queues`: every page, following `nextUri`;
+//! and one entity by ID.
 
 use serde::Deserialize;
 
@@ -75,6 +76,22 @@ impl Client {
             }
         }
         Ok(all)
+    }
+}
+
+impl Client {
+    /// One entity by ID (`GET {path}/{id}`), `None` when Genesys answers 404. A deleted
+    /// skill is still found this way, with `state: "deleted"`.
+    pub async fn get_by_id(&self, kind: Kind, id: &str) -> Result<Option<Entity>, GenesysError> {
+        let path = format!("{}/{}", kind.path(), percent_encode(id));
+        match self
+            .call(reqwest::Method::GET, &path, None, kind.permission())
+            .await
+        {
+            Ok(entity) => Ok(Some(entity)),
+            Err(GenesysError::Status { status: 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 }
 

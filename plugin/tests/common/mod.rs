@@ -34,8 +34,12 @@ pub fn settings(config: &TestConfig) -> genesys_aht::config::Settings {
 /// A collector of `config` (no request yet).
 pub fn collector(config: &TestConfig) -> genesys_aht::collect::Collector {
     let settings = settings(config);
-    genesys_aht::collect::Collector::new(&settings.genesys, settings.collect)
-        .expect("the client builds")
+    genesys_aht::collect::Collector::new(
+        &settings.genesys,
+        settings.collect,
+        settings.backfill.state_file.as_deref(),
+    )
+    .expect("the client builds")
 }
 
 /// Runs the binary with `args` and stdin closed.

@@ -1,7 +1,7 @@
 //! Aggregation of session metrics into (bucket, group) statistics: the rules a client
 //! computing aggregates from details must follow too (see the crate README).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::filter::Filter;
@@ -138,7 +138,10 @@ impl Aggregation {
 #[derive(Debug)]
 pub(crate) struct SessionDimensions<'a> {
     queue_id: Option<&'a str>,
-    skills: BTreeSet<&'a str>,
+    /// In the order the segments request them, each once: a flattened group joins
+    /// them in this order, since Genesys documents `['a','b','c'] -> 'a,b,c'` but no
+    /// sorting, so one skill set may come as `a,b` and as `b,a`.
+    skills: Vec<&'a str>,
     media_type: &'a str,
     direction: &'a str,
 }
@@ -151,7 +154,12 @@ impl<'a> SessionDimensions<'a> {
             skills: segments
                 .iter()
                 .flat_map(|s| s.requested_routing_skill_ids.iter().map(String::as_str))
-                .collect(),
+                .fold(Vec::new(), |mut skills, skill| {
+                    if !skills.contains(&skill) {
+                        skills.push(skill);
+                    }
+                    skills
+                }),
             media_type: session.media_type,
             direction: session.direction,
         }
@@ -161,7 +169,7 @@ impl<'a> SessionDimensions<'a> {
     pub(crate) fn values(&self, dimension: &str) -> Vec<&'a str> {
         match dimension {
             "queueId" => self.queue_id.into_iter().collect(),
-            "requestedRoutingSkillId" => self.skills.iter().copied().collect(),
+            "requestedRoutingSkillId" => self.skills.clone(),
             "mediaType" => vec![self.media_type],
             "direction" => vec![self.direction],
             _ => Vec::new(),

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::aggregate::{Aggregation, GroundTruth, Group, SUPPORTED_DIMENSIONS, aggregate};
 use crate::api::parse_body;
+use crate::api::query_metrics::query_metrics;
 use crate::contract::enum_values;
 use crate::filter::Filter;
 use crate::reply::{ApiError, Reply};
@@ -81,9 +82,11 @@ fn validate(body: Body, max_buckets: u32) -> Result<Aggregation, ApiError> {
             "metrics must name at least one metric",
         ));
     }
-    let metrics = known("ConversationAggregationView", "target");
+    let metrics = query_metrics();
     if let Some(unknown) = body.metrics.iter().find(|m| !metrics.contains(m)) {
-        return Err(ApiError::bad_request(format!("unknown metric {unknown:?}")));
+        return Err(ApiError::bad_request(format!(
+            "metric {unknown:?} is not one the aggregates query accepts"
+        )));
     }
     Ok(Aggregation {
         start,

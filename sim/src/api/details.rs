@@ -201,6 +201,7 @@ pub(crate) fn query(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
         ));
     }
     let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    check_length(start, end, state.config.details_max_interval)?;
     let (page_size, page_number) = paging(state, body.paging.as_ref())?;
     let filters = Filters::new(body.segment_filters, body.conversation_filters)?;
     let now = state.now_ms();
@@ -265,4 +266,17 @@ fn paging(state: &State, paging: Option<&Paging>) -> Result<(usize, usize), ApiE
         usize::try_from(size).unwrap_or(1),
         usize::try_from(number).unwrap_or(1),
     ))
+}
+
+/// Refuses an interval longer than `max` (peers report that Genesys caps the details
+/// interval: 7 days for the query, about a month for jobs).
+pub(crate) fn check_length(start: i64, end: i64, max: std::time::Duration) -> Result<(), ApiError> {
+    let max_ms = i64::try_from(max.as_millis()).unwrap_or(i64::MAX);
+    if end.saturating_sub(start) > max_ms {
+        return Err(ApiError::bad_request(format!(
+            "the interval may not be longer than {} hours",
+            max.as_secs() / 3600
+        )));
+    }
+    Ok(())
 }

@@ -3,8 +3,10 @@
 //! and `GET .../jobs/availability`.
 //!
 //! A job selects "all conversations that had activity during the interval" when it is
-//! created, stays `QUEUED` for [`crate::SimConfig::job_delay`] and is then `FULFILLED`,
-//! or `FAILED` when a test asked for it ([`crate::Sim::fail_next_jobs`]).
+//! created, stays `QUEUED` for [`crate::SimConfig::job_delay`] (wall clock), then
+//! `PENDING` until [`crate::SimConfig::job_latency`] has passed on the simulator's clock
+//! since it was submitted, and is then `FULFILLED`, or `FAILED` when a test asked for it
+//! ([`crate::Sim::fail_next_jobs`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -58,6 +60,18 @@ pub(crate) struct Jobs {
 }
 
 impl Jobs {
+    /// The IDs of the jobs not deleted (cancelled) yet.
+    pub(crate) fn open(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| !job.cancelled)
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// The next job created fails with `message`.
     pub(crate) fn fail_next(&mut self, message: String) {
         self.fail_next.push_back(message);
@@ -68,6 +82,7 @@ impl Jobs {
 pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let body: Body = parse_body(body)?;
     let (start, end) = parse_interval(&body.interval).map_err(ApiError::bad_request)?;
+    crate::api::details::check_length(start, end, state.config.jobs_max_interval)?;
     if let Some(limit) = body.limit.filter(|l| *l < 1) {
         return Err(ApiError::bad_request(format!(
             "limit must be a positive integer, got {limit}"
@@ -114,6 +129,10 @@ fn state_of(state: &State, job: &Job) -> &'static str {
         "CANCELLED"
     } else if job.created.elapsed() < state.config.job_delay {
         "QUEUED"
+    } else if state.now_ms().saturating_sub(job.submitted_ms)
+        < i64::try_from(state.config.job_latency.as_millis()).unwrap_or(i64::MAX)
+    {
+        "PENDING"
     } else if job.failure.is_some() {
         "FAILED"
     } else {
@@ -130,7 +149,7 @@ pub(crate) fn status(state: &State, id: &str) -> Result<Reply, ApiError> {
     let mut body =
         json!({ "state": state_of(state, job), "submissionDate": format_ms(job.submitted_ms) });
     let fields = match state_of(state, job) {
-        "QUEUED" => vec![(
+        "QUEUED" | "PENDING" => vec![(
             "expirationDate",
             json!(format_ms(job.submitted_ms + DAY_MS)),
         )],

@@ -1,8 +1,9 @@
 //! `GET /api/v2/routing/skills`, `/routing/queues` (page-number envelope), their `{id}`
 //! lookups and `/routing/skillgroups` (cursor envelope).
 //!
-//! A deleted skill is absent from the plain listing but listed when asked for by `id`
-//! and resolvable at `/skills/{id}` with `state: "deleted"`. A deleted queue is absent
+//! A deleted skill is absent from every listing (the `id` filter included: nothing
+//! shows that Genesys lists it there) and resolvable at `/skills/{id}` with
+//! `state: "deleted"`, which is what is evidenced of Genesys. A deleted queue is absent
 //! from every listing and `/queues/{id}` answers 404: a client falls back to the ID.
 
 use base64::Engine;
@@ -60,13 +61,8 @@ pub(crate) fn skills(state: &State, request: &Request) -> Result<Reply, ApiError
         .org
         .skills
         .iter()
-        .filter(|s| {
-            if ids.is_empty() {
-                s.state != Lifecycle::Deleted
-            } else {
-                ids.contains(&s.id.as_str())
-            }
-        })
+        .filter(|s| s.state != Lifecycle::Deleted)
+        .filter(|s| ids.is_empty() || ids.contains(&s.id.as_str()))
         .filter(|s| {
             name.as_ref()
                 .is_none_or(|n| s.name_at(now).to_lowercase().starts_with(n.as_str()))
