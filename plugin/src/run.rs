@@ -200,7 +200,8 @@ pub async fn demo() -> Result<(), RunError> {
         .map_err(RunError::Simulator)?;
     let toml = format!(
         "[genesys]\napi_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
-         [collect]\ninclude_open_bucket = true\n[execd]\nsignal = \"none\"\ninterval = \"2s\"\n",
+         [collect]\ninclude_open_bucket = true\n[execd]\nsignal = \"none\"\ninterval = \"2s\"\n\
+         [observations]\nenabled = true\n",
         sim.base_url(),
         genesys_sim::config::DEFAULT_CLIENT_ID,
         genesys_sim::config::DEFAULT_CLIENT_SECRET,
