@@ -31,13 +31,7 @@ const METRICS: [&str; 2] = ["tHandle", "nOffered"];
 /// A point's tags → its integer fields.
 type Points = BTreeMap<BTreeMap<String, String>, BTreeMap<String, i64>>;
 
-/// Moves both clocks to `now`.
-fn set_clocks(clock: &ManualClock, now_file: &std::path::Path, now: Timestamp) {
-    let temporary = now_file.with_extension("tmp");
-    std::fs::write(&temporary, now.to_string()).unwrap();
-    std::fs::rename(&temporary, now_file).unwrap();
-    clock.set(now);
-}
+use common::set_clocks;
 
 /// The points the plugin must write for the simulator's state at its "now".
 fn truth(sim: &Sim) -> Points {
@@ -289,14 +283,7 @@ async fn with_30_percent_faults_every_point_is_right_and_every_failure_counted()
                     (v != "(none)").then(|| (dim.to_owned(), v.clone()))
                 })
                 .collect();
-        let ints: BTreeMap<String, i64> = fields
-            .into_iter()
-            .filter_map(|(n, v)| match v {
-                Value::Integer(i) => Some((n, i)),
-                _ => None,
-            })
-            .collect();
-        got.insert((timestamp.unwrap(), group), ints);
+        got.insert((timestamp.unwrap(), group), common::integers(fields));
     }
     let first_bucket = start + SignedDuration::from_mins(30);
     let closed_end = Timestamp::from_second(end.as_second() / 900 * 900).unwrap();
