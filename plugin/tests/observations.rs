@@ -31,7 +31,7 @@ const METRICS: [&str; 2] = ["tHandle", "nOffered"];
 /// A point's tags → its integer fields.
 type Points = BTreeMap<BTreeMap<String, String>, BTreeMap<String, i64>>;
 
-use common::set_clocks;
+use common::{own_points, set_clocks};
 
 /// The points the plugin must write for the simulator's state at its "now".
 fn truth(sim: &Sim) -> Points {
@@ -92,14 +92,6 @@ fn written_at(recorded: &Recorded, at: Timestamp) -> Points {
         );
     }
     points
-}
-
-fn own_points(recorded: &Recorded) -> usize {
-    recorded
-        .metrics
-        .iter()
-        .filter(|(_, m)| m.measurement == internal::MEASUREMENT)
-        .count()
 }
 
 /// The last value of the plugin's own counter `field`.

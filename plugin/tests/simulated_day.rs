@@ -43,7 +43,7 @@ fn every_fault_kind() -> Vec<FaultKind> {
     FaultKind::every(1, Duration::from_secs(2))
 }
 
-use common::set_clocks;
+use common::{own_points, set_clocks};
 
 /// What every Telegraf run (each [`Execd`]) recorded, in order.
 #[derive(Default)]
@@ -89,14 +89,6 @@ async fn crash_and_lose_gathers(
         .wait_until(LIMIT, |r| r.starts > starts && telegraf.pid().is_some())
         .await;
     assert!(restarted, "restart after a crash");
-}
-
-fn own_points(recorded: &Recorded) -> usize {
-    recorded
-        .metrics
-        .iter()
-        .filter(|(_, m)| m.measurement == internal::MEASUREMENT)
-        .count()
 }
 
 /// The harness's store, conversation points only, keyed like the ground truth.

@@ -198,3 +198,12 @@ pub fn set_clocks(
     std::fs::rename(&temporary, now_file).unwrap();
     clock.set(now);
 }
+
+/// How many points of the plugin's own metrics (one a poll) Telegraf recorded.
+pub fn own_points(recorded: &genesys_aht_tests::telegraf::Recorded) -> usize {
+    recorded
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.measurement == genesys_aht_contract::names::internal::MEASUREMENT)
+        .count()
+}
