@@ -11,6 +11,8 @@
 //!   tags each one produces.
 //! - [`point`]: a point and its encoding as line protocol that both Telegraf's
 //!   parser and InfluxDB 1.x/2.x accept.
+//! - [`queue`]: the live queue state, a second measurement written from Genesys's
+//!   queue observations, stamped at the poll.
 //!
 //! Sums and counts, never averages, are the contract: the only average written,
 //! [`names::AVG_HANDLE_TIME`], is derived from the sum and count beside it, and
@@ -19,6 +21,7 @@
 pub mod dimension;
 pub mod names;
 pub mod point;
+pub mod queue;
 
 pub use dimension::Dimension;
 pub use names::{MEASUREMENT, MetricKind};

@@ -155,7 +155,10 @@ pub mod internal {
     pub const RETRIES: &str = "retries";
     /// Answers with HTTP 429 (integer counter).
     pub const RATE_LIMITED: &str = "rate_limited";
-    /// Points of the conversation measurement written (integer counter).
+    /// Polls whose queue observations failed after their retries (integer counter;
+    /// such a poll counts in [`POLLS_FAILED`] too).
+    pub const OBSERVATIONS_FAILED: &str = "observations_failed";
+    /// Points written, of the conversation and queue measurements (integer counter).
     pub const POINTS_EMITTED: &str = "points_emitted";
     /// How long the last poll took, in milliseconds (integer).
     pub const POLL_DURATION_MS: &str = "poll_duration_ms";

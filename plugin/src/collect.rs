@@ -76,6 +76,11 @@ impl Collector {
         &self.stats
     }
 
+    /// The client, shared with the observations of the live queue state.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The `[collect]` part in use.
     pub fn settings(&self) -> &Collect {
         &self.settings

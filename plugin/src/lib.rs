@@ -43,6 +43,7 @@ pub mod details;
 pub mod genesys;
 pub mod log;
 pub(crate) mod names;
+pub mod observations;
 pub(crate) mod output;
 pub(crate) mod pins;
 pub(crate) mod points;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use genesys_aht_contract::{Point, encode_batch};
+use genesys_aht_contract::{Point, encode_batch_as};
 
 /// Why a batch was not written.
 #[derive(Debug, thiserror::Error)]
@@ -16,22 +16,27 @@ pub enum OutputError {
     Io(io::Error),
 }
 
-/// Encodes `points` and writes them as one batch; returns the number of lines.
-/// A point that cannot be encoded (no field, not finite) is skipped with a warning.
-pub(crate) fn write_batch(out: &mut dyn Write, points: &[Point]) -> Result<usize, OutputError> {
-    let (bytes, lines) = match encode_batch(points) {
+/// Encodes `points` of `measurement` and writes them as one batch; returns the number
+/// of lines. A point that cannot be encoded (no field, not finite) is skipped with a
+/// warning.
+pub(crate) fn write_batch(
+    out: &mut dyn Write,
+    measurement: &str,
+    points: &[Point],
+) -> Result<usize, OutputError> {
+    let (bytes, lines) = match encode_batch_as(measurement, points) {
         Ok(bytes) => (bytes, points.len()),
-        Err(_) => encode_each(points),
+        Err(_) => encode_each(measurement, points),
     };
     write_all(out, &bytes)?;
     Ok(lines)
 }
 
-fn encode_each(points: &[Point]) -> (Vec<u8>, usize) {
+fn encode_each(measurement: &str, points: &[Point]) -> (Vec<u8>, usize) {
     let mut buf = Vec::new();
     let mut lines = 0;
     for point in points {
-        match point.encode_into(Vec::new()) {
+        match point.encode_as_into(measurement, Vec::new()) {
             Ok(line) => {
                 buf.extend_from_slice(&line);
                 lines += 1;
@@ -74,7 +79,7 @@ mod tests {
     fn batches_are_whole_lines_and_bad_points_are_skipped() {
         let mut out = Vec::new();
         let lines =
-            write_batch(&mut out, &[point(1.5), point(f64::NAN), point(2.0)]).expect("write");
+            write_batch(&mut out, "m", &[point(1.5), point(f64::NAN), point(2.0)]).expect("write");
         assert_eq!(lines, 2);
         let text = String::from_utf8(out).expect("utf8");
         assert_eq!(text.lines().count(), 2);
@@ -94,7 +99,7 @@ mod tests {
     #[test]
     fn a_closed_reader_is_reported_as_such() {
         assert!(matches!(
-            write_batch(&mut Closed, &[point(1.0)]),
+            write_batch(&mut Closed, "m", &[point(1.0)]),
             Err(OutputError::Closed)
         ));
     }

@@ -15,16 +15,18 @@
 
 use std::time::Duration;
 
-use genesys_aht_contract::Point;
+use genesys_aht_contract::{MEASUREMENT, Point, queue};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::collect::Collector;
 use crate::config::Backfill;
 use crate::genesys::GenesysError;
+use crate::observations::Observer;
 use crate::output::OutputError;
 use crate::pins::NamePins;
 use crate::rows::Window;
 use crate::state::{self, State};
+use crate::stats::Counter;
 
 /// Backfill chunks read per poll, after the regular window: a long gap is caught up
 /// over several polls, so that the regular one is never held up for long.
@@ -41,8 +43,9 @@ pub(crate) enum PollError {
     Output(OutputError),
 }
 
-/// Where a poll's batches go (stdout in the binary); returns the lines written.
-pub(crate) type Sink<'a> = dyn FnMut(&[Point]) -> Result<usize, OutputError> + 'a;
+/// Where a poll's batches go (stdout in the binary), each of one measurement; returns
+/// the lines written.
+pub(crate) type Sink<'a> = dyn FnMut(&str, &[Point]) -> Result<usize, OutputError> + 'a;
 
 /// Polls with a collector and keeps the watermark.
 #[derive(Debug)]
@@ -53,6 +56,8 @@ pub(crate) struct Poller {
     /// The watermark in the state file (see [`Poller::confirm`]).
     saved: Option<Timestamp>,
     pins: NamePins,
+    /// The live queue state, when `[observations]` is on.
+    observer: Option<Observer>,
 }
 
 impl Poller {
@@ -83,6 +88,7 @@ impl Poller {
             watermark,
             saved: watermark,
             pins,
+            observer: None,
         };
         if poller.watermark.is_none() && poller.backfill.state_file.is_some() {
             let start = poller.collector.regular_window(now).start;
@@ -90,6 +96,12 @@ impl Poller {
             poller.confirm();
         }
         poller
+    }
+
+    /// Also observes the live queue state on every poll.
+    pub(crate) fn with_observer(mut self, observer: Option<Observer>) -> Poller {
+        self.observer = observer;
+        self
     }
 
     /// The collector.
@@ -108,12 +120,50 @@ impl Poller {
         self.save();
     }
 
-    /// One poll at `now`, writing each window's points to `sink`.
+    /// One poll at `now`: the live queue state (when observed), then the
+    /// conversations' windows, each batch written to `sink`. A failure of either does
+    /// not keep the other from being read and written; the poll then fails with the
+    /// conversations' error, or else the observations'.
     pub(crate) async fn poll(
         &mut self,
         now: Timestamp,
         sink: &mut Sink<'_>,
     ) -> Result<(), PollError> {
+        let observed = self.observe(now, sink).await;
+        if let Err(PollError::Output(e)) = observed {
+            return Err(PollError::Output(e));
+        }
+        let collected = self.collect(now, sink).await;
+        match (collected, observed) {
+            (Err(collected), Err(observed)) => {
+                crate::error!("{observed}");
+                Err(collected)
+            }
+            (collected, observed) => collected.and(observed),
+        }
+    }
+
+    /// The live queue state at `now`, written as one batch; a failure is counted.
+    async fn observe(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), PollError> {
+        let Some(observer) = &self.observer else {
+            return Ok(());
+        };
+        let stats = self.collector.stats();
+        let points = match observer.observe(self.collector.client(), now).await {
+            Ok(points) => points,
+            Err(e) => {
+                stats.bump(Counter::ObservationsFailed);
+                return Err(PollError::Genesys(e));
+            }
+        };
+        let lines = sink(queue::MEASUREMENT, &points).map_err(PollError::Output)?;
+        stats.emitted(lines);
+        crate::debug!("wrote {lines} lines of the live queue state at {now}");
+        Ok(())
+    }
+
+    /// The conversations' regular window at `now`, then the backfill chunks.
+    async fn collect(&mut self, now: Timestamp, sink: &mut Sink<'_>) -> Result<(), PollError> {
         let regular = self.collector.regular_window(now);
         // A restart reads again from the saved watermark: pins must cover it.
         self.pins
@@ -163,7 +213,7 @@ impl Poller {
         if self.pins.pin(&mut points, group_by, window.end) {
             self.save();
         }
-        let lines = sink(&points).map_err(PollError::Output)?;
+        let lines = sink(MEASUREMENT, &points).map_err(PollError::Output)?;
         self.collector.stats().emitted(lines);
         crate::debug!("wrote {lines} lines for {} to {}", window.start, window.end);
         Ok(())

@@ -165,14 +165,16 @@ pub(crate) enum Start {
 }
 
 /// The poller of `settings`: a collector of its `[collect]` part through a client
-/// of its `[genesys]` part, keeping its backfill part's watermark.
+/// of its `[genesys]` part, keeping its backfill part's watermark, and the observer
+/// of its `[observations]` part through the same client.
 fn poller(settings: Settings, now: Timestamp) -> Result<Poller, RunError> {
     let collector = Collector::new(
         &settings.genesys,
         settings.collect,
         settings.backfill.state_file.as_deref(),
     )?;
-    Ok(Poller::new(collector, settings.backfill, now))
+    let observer = crate::observations::Observer::new(settings.observations);
+    Ok(Poller::new(collector, settings.backfill, now).with_observer(observer))
 }
 
 async fn loop_with(settings: Settings, start: Start) -> Result<(), RunError> {
@@ -212,7 +214,8 @@ pub async fn demo() -> Result<(), RunError> {
         .map_err(RunError::Simulator)?;
     let toml = format!(
         "[genesys]\napi_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n\
-         [collect]\ninclude_open_bucket = true\n[execd]\nsignal = \"none\"\ninterval = \"2s\"\n",
+         [collect]\ninclude_open_bucket = true\n[execd]\nsignal = \"none\"\ninterval = \"2s\"\n\
+         [observations]\nenabled = true\n",
         sim.base_url(),
         genesys_sim::config::DEFAULT_CLIENT_ID,
         genesys_sim::config::DEFAULT_CLIENT_SECRET,
@@ -371,7 +374,8 @@ async fn poll(
     now: Timestamp,
 ) -> Result<(), RunError> {
     let deadline = execd.poll_timeout;
-    let mut sink = |points: &[Point]| output::write_batch(out, points);
+    let mut sink =
+        |measurement: &str, points: &[Point]| output::write_batch(out, measurement, points);
     match tokio::time::timeout(deadline, poller.poll(now, &mut sink)).await {
         Ok(outcome) => outcome.map_err(RunError::from),
         Err(_) => Err(RunError::Deadline(deadline)),

@@ -33,7 +33,7 @@ impl Polls for StandIn {
             tags: vec![("skill", "s".into())],
             fields: vec![("handle_count".into(), FieldValue::Integer(1))],
         };
-        sink(&[point]).map_err(PollError::Output)?;
+        sink(genesys_aht_contract::MEASUREMENT, &[point]).map_err(PollError::Output)?;
         self.finished.push(now);
         Ok(())
     }

@@ -15,6 +15,7 @@ pub struct Stats {
     polls: AtomicI64,
     polls_failed: AtomicI64,
     polls_abandoned: AtomicI64,
+    observations_failed: AtomicI64,
     triggers_merged: AtomicI64,
     retries: AtomicI64,
     rate_limited: AtomicI64,
@@ -33,6 +34,8 @@ pub enum Counter {
     PollsFailed,
     /// A poll hit its deadline.
     PollsAbandoned,
+    /// A poll's queue observations failed.
+    ObservationsFailed,
     /// A trigger arrived during a poll.
     TriggersMerged,
     /// A request is sent again.
@@ -54,6 +57,7 @@ impl Stats {
             Counter::Polls => &self.polls,
             Counter::PollsFailed => &self.polls_failed,
             Counter::PollsAbandoned => &self.polls_abandoned,
+            Counter::ObservationsFailed => &self.observations_failed,
             Counter::TriggersMerged => &self.triggers_merged,
             Counter::Retries => &self.retries,
             Counter::RateLimited => &self.rate_limited,
@@ -90,6 +94,7 @@ impl Stats {
             (names::POLLS, &self.polls),
             (names::POLLS_FAILED, &self.polls_failed),
             (names::POLLS_ABANDONED, &self.polls_abandoned),
+            (names::OBSERVATIONS_FAILED, &self.observations_failed),
             (names::TRIGGERS_MERGED, &self.triggers_merged),
             (names::RETRIES, &self.retries),
             (names::RATE_LIMITED, &self.rate_limited),

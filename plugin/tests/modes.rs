@@ -79,7 +79,7 @@ async fn read_lines(
             .unwrap()
             .unwrap()
             .unwrap();
-        assert_eq!(parse(format!("{line}\n").as_bytes()).len(), 1, "{line}");
+        assert_eq!(parse_all(format!("{line}\n").as_bytes()).len(), 1, "{line}");
     }
 }
 

@@ -21,7 +21,7 @@ use genesys_aht::NOW_FILE_VAR;
 use genesys_aht_contract::names::internal;
 use genesys_aht_contract::{Dimension, MEASUREMENT};
 use genesys_aht_tests::telegraf::{
-    Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep, Store, Value,
+    Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep, Store,
 };
 use genesys_sim::{Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
@@ -43,13 +43,7 @@ fn every_fault_kind() -> Vec<FaultKind> {
     FaultKind::every(1, Duration::from_secs(2))
 }
 
-/// Moves both clocks to `now`.
-fn set_clocks(clock: &ManualClock, now_file: &std::path::Path, now: Timestamp) {
-    let temporary = now_file.with_extension("tmp");
-    std::fs::write(&temporary, now.to_string()).unwrap();
-    std::fs::rename(&temporary, now_file).unwrap();
-    clock.set(now);
-}
+use common::{own_points, set_clocks};
 
 /// What every Telegraf run (each [`Execd`]) recorded, in order.
 #[derive(Default)]
@@ -97,14 +91,6 @@ async fn crash_and_lose_gathers(
     assert!(restarted, "restart after a crash");
 }
 
-fn own_points(recorded: &Recorded) -> usize {
-    recorded
-        .metrics
-        .iter()
-        .filter(|(_, m)| m.measurement == internal::MEASUREMENT)
-        .count()
-}
-
 /// The harness's store, conversation points only, keyed like the ground truth.
 fn stored(recorded: &Recorded) -> Points {
     let metrics: Vec<_> = recorded.metrics.iter().map(|(_, m)| m).collect();
@@ -121,14 +107,7 @@ fn stored(recorded: &Recorded) -> Points {
                 (value != "(none)").then(|| (d.genesys_name().to_owned(), value.clone()))
             })
             .collect();
-        let integers = fields
-            .into_iter()
-            .filter_map(|(name, value)| match value {
-                Value::Integer(i) => Some((name, i)),
-                _ => None,
-            })
-            .collect();
-        points.insert((timestamp.unwrap(), group), integers);
+        points.insert((timestamp.unwrap(), group), common::integers(fields));
     }
     points
 }

@@ -4,9 +4,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Every permission the simulator knows; the default client has them all.
-pub const ALL_PERMISSIONS: [&str; 4] = [
+pub const ALL_PERMISSIONS: [&str; 5] = [
     "analytics:conversationAggregate:view",
     "analytics:conversationDetail:view",
+    "analytics:queueObservation:view",
     "routing:queue:view",
     "routing:skillGroup:view",
 ];
@@ -143,6 +144,9 @@ pub struct SimConfig {
     /// Skills and queues an admin renames while the simulator runs (default none):
     /// the routing endpoints show the new name from the rename's instant on.
     pub renames: Vec<crate::org::Rename>,
+    /// Queues added to the org's built-in ones (default 0), named `Queue 001`, ...:
+    /// an org with more queues than one observations query may name.
+    pub extra_queues: u32,
 }
 
 impl Default for SimConfig {
@@ -172,6 +176,7 @@ impl Default for SimConfig {
             data_availability_lag: Duration::ZERO,
             skill_names: Vec::new(),
             renames: Vec::new(),
+            extra_queues: 0,
         }
     }
 }

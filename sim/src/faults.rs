@@ -73,6 +73,8 @@ pub enum Endpoint {
     Aggregates,
     /// `POST /api/v2/analytics/conversations/details/query`.
     Details,
+    /// `POST /api/v2/analytics/queues/observations/query`.
+    Observations,
     /// Every `/api/v2/analytics/conversations/details/jobs...` request.
     Jobs,
     /// `GET /api/v2/routing/skills...`.
@@ -95,6 +97,10 @@ impl Endpoint {
             (
                 "/api/v2/analytics/conversations/details/query",
                 Endpoint::Details,
+            ),
+            (
+                "/api/v2/analytics/queues/observations/query",
+                Endpoint::Observations,
             ),
             (
                 "/api/v2/analytics/conversations/details/jobs",

@@ -16,11 +16,14 @@
 //!   truncated response bodies; `router`: which endpoint answers; `reply`: answers and
 //!   platform errors; `auth`: OAuth, tokens, permissions, rate limit.
 //! - `state`: what the endpoints share; `request`: a parsed request.
-//! - `api::{aggregates, details, jobs, routing}`: the endpoints.
+//! - `api::{aggregates, details, jobs, observations, routing}`: the endpoints;
+//!   `agents`: the agents' timeline (membership, routing status, presence) and
+//!   `observe`: the live state at an instant, which the observations endpoint serves.
 //! - [`faults`]: scripted and random fault injection, the request log's records.
 //! - [`contract`]: the validator of JSON documents against the SDK's models.
 //! - [`cli`]: the `genesys-sim` command line.
 
+mod agents;
 mod aggregate;
 mod api;
 mod auth;
@@ -31,6 +34,7 @@ pub mod faults;
 mod filter;
 mod generate;
 mod model;
+mod observe;
 mod org;
 mod reply;
 mod request;
@@ -48,6 +52,7 @@ pub use aggregate::{
 };
 pub use config::{ALL_PERMISSIONS, ClientConfig, Clock, ManualClock, SimConfig};
 pub use faults::{Endpoint, FaultKind, RandomFaults, RequestRecord};
+pub use observe::{OBSERVATION_METRICS, Observation};
 pub use org::{Entity, Rename, RoutingKind};
 
 use state::{State, lock};
@@ -124,6 +129,32 @@ impl Sim {
                 .generator
                 .emitting_into(aggregation.start, aggregation.end, now);
         aggregate::aggregate(&conversations, &aggregation)
+    }
+
+    /// Every observation of the given queues (all when empty) and metrics at the
+    /// simulator's current "now", for all media types: what the observations endpoint
+    /// answers at that instant (the tests' ground truth; compare under a `Fixed` or
+    /// `Manual` clock). Presences are system presences.
+    pub fn observations(&self, queue_ids: &[String], metrics: &[&str]) -> Vec<Observation> {
+        let metrics: Vec<String> = metrics.iter().map(|m| (*m).to_owned()).collect();
+        let queues: Vec<usize> = (0..self.state.org.queues.len())
+            .filter(|&q| observe::observable(&self.state, q))
+            .filter(|&q| queue_ids.is_empty() || queue_ids.contains(&self.state.org.queues[q].id))
+            .collect();
+        let selection = observe::Selection {
+            media: queues
+                .iter()
+                .map(|_| observe::media_types().collect())
+                .collect(),
+            queues,
+            metrics: &metrics,
+        };
+        observe::observe(&self.state, self.state.now_ms(), &selection)
+    }
+
+    /// The organisation presence ID the observations endpoint gives each system presence.
+    pub fn presence_ids(&self) -> Vec<(&'static str, String)> {
+        api::observations::presence_ids(self.state.config.seed)
     }
 
     /// The next `times` requests to `endpoint` get `kind` (scripted faults come first,

@@ -165,6 +165,19 @@ impl Org {
         org
     }
 
+    /// Appends `count` active queues named `Queue 001`, ..., their IDs drawn from `seed`.
+    pub(crate) fn add_queues(&mut self, seed: u64, count: u32) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6578_7472_615f_7175);
+        for n in 1..=count {
+            self.queues.push(Routed {
+                id: seeded_uuid(&mut rng),
+                name: format!("Queue {n:03}"),
+                state: State::Active,
+                renamed: Vec::new(),
+            });
+        }
+    }
+
     pub(crate) fn skill(&self, id: &str) -> Option<&Routed> {
         self.skills.iter().find(|s| s.id == id)
     }

@@ -10,6 +10,7 @@ use crate::state::{State, lock};
 
 const AGGREGATE_VIEW: &str = "analytics:conversationAggregate:view";
 const DETAIL_VIEW: &str = "analytics:conversationDetail:view";
+const OBSERVATION_VIEW: &str = "analytics:queueObservation:view";
 const QUEUE_VIEW: &str = "routing:queue:view";
 const SKILL_GROUP_VIEW: &str = "routing:skillGroup:view";
 
@@ -18,6 +19,7 @@ const SKILL_GROUP_VIEW: &str = "routing:skillGroup:view";
 enum Route<'a> {
     Token,
     Aggregates,
+    Observations,
     Details,
     JobCreate,
     JobAvailability,
@@ -39,6 +41,9 @@ impl<'a> Route<'a> {
             ["api", "v2", rest @ ..] => match rest {
                 ["analytics", "conversations", "aggregates", "query"] => {
                     (Method::POST, Route::Aggregates)
+                }
+                ["analytics", "queues", "observations", "query"] => {
+                    (Method::POST, Route::Observations)
                 }
                 ["analytics", "conversations", "details", "query"] => {
                     (Method::POST, Route::Details)
@@ -88,6 +93,7 @@ impl<'a> Route<'a> {
         match self {
             Route::Token | Route::Skills | Route::Skill(_) => None,
             Route::Aggregates => Some(AGGREGATE_VIEW),
+            Route::Observations => Some(OBSERVATION_VIEW),
             Route::Queues | Route::Queue(_) => Some(QUEUE_VIEW),
             Route::SkillGroups => Some(SKILL_GROUP_VIEW),
             _ => Some(DETAIL_VIEW),
@@ -118,6 +124,7 @@ fn dispatch(state: &State, request: &Request, route: &Route<'_>) -> Result<Reply
         Route::Token => Err(ApiError::not_found()),
         Route::Aggregates => api::aggregates::query(state, &request.body),
         Route::Details => api::details::query(state, &request.body),
+        Route::Observations => api::observations::query(state, &request.body),
         Route::JobCreate => api::jobs::create(state, &request.body),
         Route::JobAvailability => Ok(api::jobs::availability(state)),
         Route::JobStatus(id) => api::jobs::status(state, id),

@@ -29,7 +29,9 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn new(config: SimConfig) -> State {
-        let org = Arc::new(Org::new(config.seed, &config.skill_names, &config.renames));
+        let mut org = Org::new(config.seed, &config.skill_names, &config.renames);
+        org.add_queues(config.seed, config.extra_queues);
+        let org = Arc::new(org);
         let millis = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let generator = Generator::new(
             org.clone(),

@@ -11,7 +11,7 @@ use genesys_aht_contract::Dimension;
 /// (`"15m"`, `8`, `true`, `vec!["queueId"]`).
 #[derive(Debug, Clone)]
 pub struct PluginConfig {
-    sections: [(&'static str, Vec<(String, toml::Value)>); 3],
+    sections: [(&'static str, Vec<(String, toml::Value)>); 4],
 }
 
 impl PluginConfig {
@@ -22,6 +22,7 @@ impl PluginConfig {
                 ("genesys", Vec::new()),
                 ("collect", Vec::new()),
                 ("execd", Vec::new()),
+                ("observations", Vec::new()),
             ],
         };
         config
@@ -43,6 +44,11 @@ impl PluginConfig {
     /// Sets `key` of `[execd]`.
     pub fn execd(self, key: &str, value: impl Into<toml::Value>) -> PluginConfig {
         self.set(2, key, value.into())
+    }
+
+    /// Sets `key` of `[observations]`.
+    pub fn observations(self, key: &str, value: impl Into<toml::Value>) -> PluginConfig {
+        self.set(3, key, value.into())
     }
 
     /// `collect.group_by` as Genesys names the dimensions.

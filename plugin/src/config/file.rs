@@ -25,6 +25,9 @@ pub struct FileConfig {
     /// How Telegraf triggers collections.
     #[serde(default)]
     pub execd: ExecdConfig,
+    /// The live queue state.
+    #[serde(default)]
+    pub observations: crate::observations::ObservationsConfig,
 }
 
 /// `[genesys]`: where and who.

@@ -21,6 +21,8 @@ pub struct Settings {
     pub backfill: Backfill,
     /// For the loop.
     pub execd: ExecdConfig,
+    /// For the observer of the live queue state.
+    pub observations: crate::observations::ObservationsConfig,
 }
 
 /// `[genesys]`, resolved: where to connect and with which credentials.
@@ -122,6 +124,7 @@ impl Settings {
                 chunk_buckets: buckets(c.backfill_chunk),
             },
             execd: file.execd,
+            observations: file.observations,
         })
     }
 }

@@ -79,6 +79,7 @@ fn documented_defaults() -> Settings {
             poll_timeout: minutes(2),
             self_metrics: true,
         },
+        observations: crate::observations::ObservationsConfig::default(),
     }
 }
 

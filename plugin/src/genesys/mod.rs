@@ -373,7 +373,8 @@ impl Client {
 
 /// The endpoint family, for the request counters.
 fn endpoint_label(path: &str) -> &'static str {
-    const FAMILIES: [(&str, &str); 6] = [
+    const FAMILIES: [(&str, &str); 7] = [
+        ("/api/v2/analytics/queues/observations", "observations"),
         ("/oauth/token", "token"),
         ("/api/v2/analytics/conversations/aggregates", "aggregates"),
         ("/api/v2/analytics/conversations/details/jobs", "jobs"),

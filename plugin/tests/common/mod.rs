@@ -179,3 +179,38 @@ pub async fn once_at(
     assert!(output.status.success(), "{stderr}");
     (parse(&output.stdout), stderr)
 }
+
+/// The integer fields of a stored point (the plugin writes only integers, but for
+/// `avg_handle_time`).
+pub fn integers(
+    fields: BTreeMap<String, genesys_aht_tests::telegraf::Value>,
+) -> BTreeMap<String, i64> {
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            genesys_aht_tests::telegraf::Value::Integer(i) => Some((name, i)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Moves the simulator's manual clock and the plugin's clock file to `now` together.
+pub fn set_clocks(
+    clock: &genesys_sim::ManualClock,
+    now_file: &std::path::Path,
+    now: jiff::Timestamp,
+) {
+    let temporary = now_file.with_extension("tmp");
+    std::fs::write(&temporary, now.to_string()).unwrap();
+    std::fs::rename(&temporary, now_file).unwrap();
+    clock.set(now);
+}
+
+/// How many points of the plugin's own metrics (one a poll) Telegraf recorded.
+pub fn own_points(recorded: &genesys_aht_tests::telegraf::Recorded) -> usize {
+    recorded
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.measurement == genesys_aht_contract::names::internal::MEASUREMENT)
+        .count()
+}

@@ -3,6 +3,7 @@
 pub(crate) mod aggregates;
 pub(crate) mod details;
 pub(crate) mod jobs;
+pub(crate) mod observations;
 pub(crate) mod query_metrics;
 pub(crate) mod routing;
 

@@ -27,7 +27,7 @@ pub(crate) const MAX_CONVERSATION_MS: i64 = 45 * MINUTE_MS;
 const CACHED_SLOTS: usize = 2048;
 
 /// Media types and their weights in the mix.
-const MEDIA: [(&str, u32); 5] = [
+pub(crate) const MEDIA: [(&str, u32); 5] = [
     ("voice", 45),
     ("chat", 20),
     ("message", 15),
@@ -126,6 +126,11 @@ impl Generator {
         seen
     }
 
+    /// The org's agents, `(user ID, name)`, in a fixed order.
+    pub(crate) fn agents(&self) -> &[(String, String)] {
+        &self.agents
+    }
+
     /// The ingestion delay of `conversation`, in milliseconds.
     pub(crate) fn lag_of(&self, conversation: &Conversation) -> i64 {
         (conversation.lag_fraction * self.lag_ms as f64).round() as i64
@@ -203,7 +208,7 @@ impl Generator {
 pub(crate) const DIVISION_ID: &str = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a";
 
 /// SplitMix64 of `seed` and `value`: a portable, well-spread per-slot seed.
-fn mix(seed: u64, value: u64) -> u64 {
+pub(crate) fn mix(seed: u64, value: u64) -> u64 {
     let mut z = seed ^ value.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
