@@ -55,6 +55,9 @@ pub struct Config {
     /// Bounds on what one request may ask for.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// What the service level's denominator counts (the org's analytics setting).
+    #[serde(default)]
+    pub service_level: crate::kpi::ServiceLevelConfig,
 }
 
 /// Which query language and endpoint the sidecar speaks.
@@ -129,7 +132,7 @@ pub struct CacheConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// When set, `/metrics/aht` and `/skills` need `Authorization: Bearer <token>`.
+    /// When set, `/metrics/aht`, `/metrics/kpi` and `/skills` need `Authorization: Bearer <token>`.
     #[serde(default)]
     pub bearer_token: Option<Secret>,
     /// Origins allowed by CORS (`["*"]` for any); empty: no CORS headers.
@@ -353,6 +356,8 @@ bucket = "genesys"
         assert_eq!(c.limits.max_range, Duration::from_secs(400 * 86_400));
         assert_eq!(c.cache.late_data_horizon, Duration::from_secs(3 * 3600));
         assert!(text.contains("# max_range = \"400days\""));
+        assert_eq!(c.service_level, crate::kpi::ServiceLevelConfig::default());
+        assert!(text.contains("# include_flow_outs = false"));
         assert!(text.contains("# late_data_horizon = \"3h\""));
     }
 }

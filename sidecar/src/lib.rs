@@ -15,6 +15,8 @@
 //! - [`identity`]: IDs are a series, names its changing label: the name index, ID
 //!   filters, merging by ID.
 //! - [`answer`]: sums per window and series → the JSON answer.
+//! - [`kpi`]: service level, speed of answer, abandonment and transfer rate as
+//!   numerator, denominator and ratio per window and series.
 //! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
@@ -31,6 +33,7 @@ pub mod error;
 pub mod flux;
 pub mod identity;
 pub mod influxql;
+pub mod kpi;
 pub mod metrics;
 pub mod page;
 pub mod request;

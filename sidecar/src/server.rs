@@ -46,6 +46,7 @@ pub fn state(config: &Config) -> Result<Arc<AppState>, StartError> {
         cache: AnswerCache::new(&config.cache),
         metrics: Metrics::default(),
         limits: config.limits.clone(),
+        service_level: config.service_level.clone(),
         bearer_token: config.http.bearer_token.clone(),
     }))
 }

@@ -3,6 +3,7 @@
 use crate::backend::Backend;
 use crate::cache::AnswerCache;
 use crate::config::{LimitsConfig, Secret};
+use crate::kpi::ServiceLevelConfig;
 use crate::metrics::Metrics;
 
 /// The service's shared state.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Request bounds.
     pub limits: LimitsConfig,
+    /// What the service level's denominator counts.
+    pub service_level: ServiceLevelConfig,
     /// The bearer token the data routes require, if any.
     pub bearer_token: Option<Secret>,
 }
