@@ -6,6 +6,7 @@
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
+//! - `kpi`: `GET /metrics/kpi` against the real InfluxDB 1.6, by each KPI's definition;
 //! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
 //! - `upstream`: InfluxDB's error statuses, from an upstream stand-in.
 
@@ -16,6 +17,7 @@ mod cases;
 mod flux;
 mod influxdb3;
 mod influxql;
+mod kpi;
 mod service;
 mod standin;
 mod support;
