@@ -36,24 +36,10 @@ pub const KPIS: [(Kpi, &str); 4] = [
     (Kpi::TransferRate, "transfer_rate"),
 ];
 
-/// The Genesys metrics the KPIs are built from.
+/// The Genesys metrics the KPIs are built from: the contract's, and `tHandle`.
 pub mod metrics {
-    /// Time to answer; its count is the answered conversations.
-    pub const ANSWERED: &str = "tAnswered";
-    /// Answered after the queue's service-level target.
-    pub const OVER_SLA: &str = "nOverSla";
-    /// Abandoned in queue; its count is the abandons.
-    pub const ABANDON: &str = "tAbandon";
-    /// Abandoned within the org's short-abandon threshold.
-    pub const SHORT_ABANDON: &str = "tShortAbandon";
-    /// Left the queue by a flow action (neither answered nor abandoned).
-    pub const FLOW_OUT: &str = "tFlowOut";
-    /// Offered to a queue.
-    pub const OFFERED: &str = "nOffered";
-    /// Transferred.
-    pub const TRANSFERRED: &str = "nTransferred";
-    /// Handled; its count is the handled conversations.
-    pub const HANDLE: &str = "tHandle";
+    pub use genesys_aht_contract::names::HANDLE_METRIC as HANDLE;
+    pub use genesys_aht_contract::names::kpi_metrics::*;
 }
 
 impl Kpi {

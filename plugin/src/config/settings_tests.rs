@@ -83,7 +83,10 @@ fn the_sample_parses_and_states_the_defaults() {
         minimal.group_by,
         [Dimension::RequestedRoutingSkillId, Dimension::MediaType]
     );
-    assert_eq!(minimal.metrics.len(), 7);
+    assert_eq!(minimal.metrics.len(), 11);
+    for metric in genesys_aht_contract::names::kpi_metrics::ALL {
+        assert!(minimal.metrics.iter().any(|m| m == metric), "{metric}");
+    }
     assert_eq!(minimal.requests_per_minute, 200);
 }
 
