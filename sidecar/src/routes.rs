@@ -106,7 +106,7 @@ struct KpiRoute(Arc<AppState>);
 #[endpoint(
     tags("data"),
     parameters(
-        ("kpi" = String, Query, description = "service_level, asa, abandonment or transfer_rate"),
+        ("kpi" = String, Query, pattern = "^(service_level|asa|abandonment|transfer_rate)$", description = "service_level, asa, abandonment or transfer_rate"),
         ("start_date" = String, Query, description = "Range start: RFC 3339 or epoch milliseconds (Grafana's ${__from})"),
         ("end_date" = String, Query, description = "Range end (exclusive), after start_date: RFC 3339 or epoch milliseconds (Grafana's ${__to})"),
         ("interval" = Option<String>, Query, pattern = "^[1-9][0-9]{0,5}(ms|s|m|h|d|w|y)$", description = "Window length, as for /metrics/aht (default 1h)"),
