@@ -29,6 +29,39 @@ pub const AVG_HANDLE_TIME: &str = "avg_handle_time";
 /// The Genesys metric behind handle time.
 pub const HANDLE_METRIC: &str = "tHandle";
 
+/// The Genesys metrics behind the contact-centre KPIs read beside AHT (service level,
+/// average speed of answer, abandonment, transfer rate). Their fields follow the
+/// usual rules: [`count_field`] and [`sum_ms_field`] for `t*`, [`field_stem`] for `n*`.
+pub mod kpi_metrics {
+    /// Time to answer; its count is the answered conversations (`answered_count`,
+    /// `answered_sum_ms`).
+    pub const ANSWERED: &str = "tAnswered";
+    /// Answered later than the queue's service-level target (`over_sla`).
+    pub const OVER_SLA: &str = "nOverSla";
+    /// Abandoned in queue (`abandon_count`, `abandon_sum_ms`).
+    pub const ABANDON: &str = "tAbandon";
+    /// Abandoned within the org's short-abandon threshold (`short_abandon_count`, ...).
+    pub const SHORT_ABANDON: &str = "tShortAbandon";
+    /// Left the queue by a flow action, neither answered nor abandoned
+    /// (`flow_out_count`, ...).
+    pub const FLOW_OUT: &str = "tFlowOut";
+    /// Offered to a queue (`offered`).
+    pub const OFFERED: &str = "nOffered";
+    /// Transferred (`transferred`).
+    pub const TRANSFERRED: &str = "nTransferred";
+
+    /// Every one of them.
+    pub const ALL: [&str; 7] = [
+        ANSWERED,
+        OVER_SLA,
+        ABANDON,
+        SHORT_ABANDON,
+        FLOW_OUT,
+        OFFERED,
+        TRANSFERRED,
+    ];
+}
+
 /// Suffix of the integer field holding a timer metric's count.
 pub const COUNT_SUFFIX: &str = "_count";
 /// Suffix of the integer field holding a timer metric's sum in milliseconds.
@@ -99,6 +132,19 @@ pub fn fields_of(metric: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kpi_metrics_name_the_fields_the_kpis_read() {
+        use kpi_metrics::*;
+        assert_eq!(count_field(ANSWERED), "answered_count");
+        assert_eq!(sum_ms_field(ANSWERED), "answered_sum_ms");
+        assert_eq!(field_stem(OVER_SLA), "over_sla");
+        assert_eq!(count_field(ABANDON), "abandon_count");
+        assert_eq!(count_field(SHORT_ABANDON), "short_abandon_count");
+        assert_eq!(count_field(FLOW_OUT), "flow_out_count");
+        assert_eq!(field_stem(OFFERED), "offered");
+        assert_eq!(field_stem(TRANSFERRED), "transferred");
+    }
 
     #[test]
     fn stems_are_snake_case_without_the_prefix() {

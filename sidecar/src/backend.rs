@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::answer::{AhtAnswer, SkillsAnswer, WindowSums, aht_answer};
 use crate::config::{BackendKind, InfluxConfig, Secret};
 use crate::identity::{self, Identity, NameIndex};
-use crate::request::{AhtRequest, Range, SkillsRequest};
+use crate::kpi::{KpiAnswer, KpiSums, ServiceLevelConfig, kpi_answer};
+use crate::request::{AhtRequest, KpiRequest, Range, SkillsRequest};
 
 /// `handle_sum_ms` and `handle_count`, as the contract spells them.
 pub fn fields() -> (String, String) {
@@ -149,16 +150,31 @@ impl Backend {
 
     /// The query answering `GET /metrics/aht`, its filters resolved through `names`.
     pub fn aht_query(&self, req: &AhtRequest, names: &NameIndex) -> Query {
+        let (sum_ms, count) = fields();
+        self.sums_query(vec![sum_ms, count], req, names)
+    }
+
+    /// The query answering `GET /metrics/kpi`: the sums of the KPI's fields.
+    pub fn kpi_query(&self, req: &KpiRequest, names: &NameIndex) -> Query {
+        self.sums_query(req.kpi.fields(), &req.window, names)
+    }
+
+    /// Sums of `fields` per window and series for `req`, from the bucket its
+    /// interval reads.
+    fn sums_query(&self, fields: Vec<String>, req: &AhtRequest, names: &NameIndex) -> Query {
         let bucket = self.bucket_for(req.interval_s);
         let conditions = identity::conditions(&req.filters, names);
         let m = &self.measurement;
         match self.kind {
-            BackendKind::Influxql => Query::InfluxQl(influxql::aht(req, &conditions, bucket, m)),
-            BackendKind::Flux => Query::Flux(flux::aht(req, &conditions, bucket, m)),
+            BackendKind::Influxql => {
+                Query::InfluxQl(influxql::sums(&fields, req, &conditions, bucket, m))
+            }
+            BackendKind::Flux => Query::Flux(flux::sums(&fields, req, &conditions, bucket, m)),
             BackendKind::Sql => Query::Sql(sql::Query {
                 db: bucket.into(),
                 table: m.clone(),
                 plan: sql::Plan::Aht {
+                    fields,
                     range: req.range,
                     interval_s: req.interval_s,
                     conditions,
@@ -245,6 +261,33 @@ impl Backend {
             })
             .collect();
         Ok((aht_answer(windows, names, &req.filters), took))
+    }
+
+    /// Runs a KPI query for `req`; returns the answer and the upstream latency.
+    pub async fn kpi(
+        &self,
+        query: &Query,
+        req: &KpiRequest,
+        names: &NameIndex,
+        service_level: &ServiceLevelConfig,
+    ) -> Result<(KpiAnswer, Duration), UpstreamError> {
+        let (rows, took) = self.rows(query).await?;
+        let fields = req.kpi.fields();
+        let windows = rows
+            .into_iter()
+            .filter_map(|mut row| {
+                Some(KpiSums {
+                    start_ns: row.time_ns?,
+                    sums: fields
+                        .iter()
+                        .filter_map(|f| Some((f.clone(), row.values.remove(f)?)))
+                        .collect(),
+                    group: row.tags,
+                })
+            })
+            .collect();
+        let answer = kpi_answer(windows, names, &req.window.filters, req.kpi, service_level);
+        Ok((answer, took))
     }
 
     /// Runs a skills query; returns the current names of the skills with handled

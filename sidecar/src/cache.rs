@@ -22,7 +22,7 @@ use moka::Expiry;
 use moka::future::Cache;
 
 use crate::config::CacheConfig;
-use crate::request::{AhtRequest, SkillsRequest};
+use crate::request::{AhtRequest, KpiRequest, SkillsRequest};
 
 /// What an answer depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,6 +31,8 @@ pub enum CacheKey {
     Aht(AhtRequest),
     /// `GET /skills`.
     Skills(SkillsRequest),
+    /// `GET /metrics/kpi`.
+    Kpi(KpiRequest),
 }
 
 impl CacheKey {
@@ -39,6 +41,7 @@ impl CacheKey {
         match self {
             CacheKey::Aht(req) => req.range.end_ns,
             CacheKey::Skills(req) => req.range.end_ns,
+            CacheKey::Kpi(req) => req.window.range.end_ns,
         }
     }
 

@@ -65,6 +65,9 @@ pub struct Config {
     /// The file this config was read from, re-read on reload (none when parsed from text).
     #[serde(skip)]
     pub source: Option<std::path::PathBuf>,
+    /// What the service level's denominator counts (the org's analytics setting).
+    #[serde(default)]
+    pub service_level: crate::kpi::ServiceLevelConfig,
 }
 
 /// Which query language and endpoint the sidecar speaks.
@@ -142,7 +145,7 @@ pub struct CacheConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
-    /// When set, `/metrics/aht` and `/skills` need `Authorization: Bearer <token>`.
+    /// When set, `/metrics/aht`, `/metrics/kpi` and `/skills` need `Authorization: Bearer <token>`.
     #[serde(default)]
     pub bearer_token: Option<Secret>,
     /// Tokens as SHA-256 digests (64 hex digits, `sha256:` prefix optional), so the
@@ -437,6 +440,8 @@ bucket = "genesys"
         assert_eq!(c.limits.max_range, Duration::from_secs(400 * 86_400));
         assert_eq!(c.cache.late_data_horizon, Duration::from_secs(3 * 3600));
         assert!(text.contains("# max_range = \"400days\""));
+        assert_eq!(c.service_level, crate::kpi::ServiceLevelConfig::default());
+        assert!(text.contains("# include_flow_outs = false"));
         assert!(text.contains("# late_data_horizon = \"3h\""));
     }
 }

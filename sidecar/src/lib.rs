@@ -17,6 +17,8 @@
 //! - [`identity`]: IDs are a series, names its changing label: the name index, ID
 //!   filters, merging by ID.
 //! - [`answer`]: sums per window and series → the JSON answer.
+//! - [`kpi`]: service level, speed of answer, abandonment and transfer rate as
+//!   numerator, denominator and ratio per window and series.
 //! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
@@ -37,6 +39,7 @@ pub mod csv;
 pub mod error;
 pub mod headers;
 pub mod identity;
+pub mod kpi;
 pub mod limits;
 pub mod metrics;
 pub mod page;

@@ -66,6 +66,15 @@ pub struct AhtRequest {
     pub filters: Filters,
 }
 
+/// `GET /metrics/kpi`, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KpiRequest {
+    /// The KPI asked for.
+    pub kpi: crate::kpi::Kpi,
+    /// Range, interval and filters, as `GET /metrics/aht` takes them.
+    pub window: AhtRequest,
+}
+
 /// `GET /skills`, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SkillsRequest {
@@ -172,6 +181,38 @@ pub fn parse_aht(pairs: Vec<(&str, &str)>, limits: &LimitsConfig) -> Result<AhtR
         range,
         interval_s,
         filters,
+    })
+}
+
+/// Parses `GET /metrics/kpi` parameters: `kpi` and those of `GET /metrics/aht`.
+pub fn parse_kpi(pairs: Vec<(&str, &str)>, limits: &LimitsConfig) -> Result<KpiRequest, Invalid> {
+    use crate::kpi::{Kpi, known_names};
+    let (kpis, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(name, _)| *name == "kpi");
+    let name = match kpis.as_slice() {
+        [] => return invalid(format!("kpi is required: one of {}", known_names())),
+        [(_, name)] => *name,
+        _ => return invalid("kpi given more than once".to_owned()),
+    };
+    let Some(kpi) = Kpi::parse(name) else {
+        let mut shown: String = name.chars().take(limits.max_value_chars.min(64)).collect();
+        if shown.len() < name.len() {
+            shown.push('…');
+        }
+        return invalid(format!(
+            "unknown kpi {shown:?}; expected one of: {}",
+            known_names()
+        ));
+    };
+    let known: Vec<&str> = AHT_PARAMS.iter().copied().chain(["kpi"]).collect();
+    if let Some((name, _)) = rest.iter().find(|(name, _)| !known.contains(name)) {
+        return invalid(format!(
+            "unknown parameter {name:?}; expected one of: {}",
+            known.join(", ")
+        ));
+    }
+    Ok(KpiRequest {
+        kpi,
+        window: parse_aht(rest, limits)?,
     })
 }
 

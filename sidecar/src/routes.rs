@@ -17,8 +17,9 @@ use crate::cache::{CacheKey, Lookup};
 use crate::config::LimitsConfig;
 use crate::error::{ApiError, ErrorBody};
 use crate::headers::cache_control;
+use crate::kpi::KpiAnswer;
 use crate::limits::{ClientKey, Limit};
-use crate::request::{Invalid, parse_aht, parse_skills};
+use crate::request::{Invalid, parse_aht, parse_kpi, parse_skills};
 use crate::state::AppState;
 
 /// Every route, with the OpenAPI document at `/api-doc/openapi.json` and Swagger UI
@@ -31,6 +32,7 @@ pub fn route(state: Arc<AppState>) -> Router {
     }
     let data = data
         .push(Router::with_path("metrics/aht").get(Aht(state.clone())))
+        .push(Router::with_path("metrics/kpi").get(KpiRoute(state.clone())))
         .push(Router::with_path("skills").get(Skills(state.clone())));
     let router = Router::new()
         .push(data)
@@ -88,6 +90,52 @@ impl Aht {
     async fn handle(&self, req: &mut Request, res: &mut Response) {
         let result = answer(&self.0, req, |req, limits| {
             parse_aht(query_pairs(req), limits).map(CacheKey::Aht)
+        })
+        .await;
+        write_json(res, result);
+    }
+}
+
+/// `GET /metrics/kpi`.
+#[derive(Debug)]
+struct KpiRoute(Arc<AppState>);
+
+/// Service level, average speed of answer, abandonment or transfer rate per window
+/// and group, with the numerator and denominator to re-aggregate windows by.
+///
+/// `service_level`: answered within the queue's target (`tAnswered` count −
+/// `nOverSla`) ÷ the configured denominator (default: answered + abandoned).
+/// `asa`: `tAnswered` sum ÷ count, in seconds. `abandonment`: `tAbandon` count ÷
+/// `nOffered`. `transfer_rate`: `nTransferred` ÷ `tHandle` count. `value` is `null`
+/// when the denominator is 0. Windows as for `/metrics/aht`.
+#[endpoint(
+    tags("data"),
+    parameters(
+        ("kpi" = String, Query, pattern = "^(service_level|asa|abandonment|transfer_rate)$", description = "service_level, asa, abandonment or transfer_rate"),
+        ("start_date" = String, Query, description = "Range start: RFC 3339 or epoch milliseconds (Grafana's ${__from})"),
+        ("end_date" = String, Query, description = "Range end (exclusive), after start_date: RFC 3339 or epoch milliseconds (Grafana's ${__to})"),
+        ("interval" = Option<String>, Query, pattern = "^[1-9][0-9]{0,5}(ms|s|m|h|d|w|y)$", description = "Window length, as for /metrics/aht (default 1h)"),
+        ("skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Only these skills (repeatable); {a,b} is Grafana's glob; $__all or empty: no filter"),
+        ("var-skill" = Option<Vec<String>>, Query, style = Form, explode, description = "Grafana's ${skill:queryparam}: only these skills, each value exact"),
+        ("queue" = Option<String>, Query, description = "Only this queue; $__all or empty: no filter"),
+        ("var-queue" = Option<String>, Query, description = "Grafana's ${queue:queryparam}, as queue"),
+        ("media_type" = Option<String>, Query, description = "Only this media type; $__all or empty: no filter"),
+        ("var-media_type" = Option<String>, Query, description = "Grafana's ${media_type:queryparam}, as media_type"),
+    ),
+    responses(
+        (status_code = 200, description = "Windows with data", body = KpiAnswer),
+        (status_code = 400, description = "Invalid request (an unknown kpi: the reason lists the known ones)", body = ErrorBody),
+        (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 429, description = "InfluxDB asks to slow down (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
+    )
+)]
+impl KpiRoute {
+    async fn handle(&self, req: &mut Request, res: &mut Response) {
+        let result = answer(&self.0, req, |req, limits| {
+            parse_kpi(query_pairs(req), limits).map(CacheKey::Kpi)
         })
         .await;
         write_json(res, result);
@@ -203,6 +251,7 @@ async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError
     let range = match key {
         CacheKey::Aht(request) => request.range,
         CacheKey::Skills(request) => request.range,
+        CacheKey::Kpi(request) => request.window.range,
     };
     let (names, names_took) = backend.names(range).await?;
     if !names_took.is_zero() {
@@ -212,6 +261,13 @@ async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError
         CacheKey::Aht(request) => {
             let query = backend.aht_query(request, &names);
             let (answer, took) = backend.aht(&query, request, &names).await?;
+            (serde_json::to_string(&answer), took)
+        }
+        CacheKey::Kpi(request) => {
+            let query = backend.kpi_query(request, &names);
+            let (answer, took) = backend
+                .kpi(&query, request, &names, &state.service_level)
+                .await?;
             (serde_json::to_string(&answer), took)
         }
         CacheKey::Skills(request) => {

@@ -66,6 +66,7 @@ pub fn state(config: &Config) -> Result<Arc<AppState>, StartError> {
         tokens,
         clients: ClientLimits::new(&config.limits),
         upstream_slots: Semaphore::new(config.influx.max_concurrent_queries),
+        service_level: config.service_level.clone(),
     }))
 }
 

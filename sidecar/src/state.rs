@@ -7,6 +7,7 @@ use tokio::sync::Semaphore;
 use crate::backend::Backend;
 use crate::cache::AnswerCache;
 use crate::config::LimitsConfig;
+use crate::kpi::ServiceLevelConfig;
 use crate::limits::ClientLimits;
 use crate::metrics::Metrics;
 use crate::tokens::Tokens;
@@ -28,4 +29,6 @@ pub struct AppState {
     pub clients: ClientLimits,
     /// Queries InfluxDB may be running for the sidecar (`influx.max_concurrent_queries`).
     pub upstream_slots: Semaphore,
+    /// What the service level's denominator counts.
+    pub service_level: ServiceLevelConfig,
 }

@@ -139,6 +139,11 @@ impl Default for CollectConfig {
                 "tAnswered",
                 "tAbandon",
                 "nOffered",
+                // The KPIs beside AHT (service level, abandonment, transfer rate).
+                "nOverSla",
+                "tShortAbandon",
+                "tFlowOut",
+                "nTransferred",
             ]
             .map(String::from)
             .into(),

@@ -55,6 +55,11 @@ fn documented_defaults() -> Settings {
                 "tAnswered",
                 "tAbandon",
                 "nOffered",
+                // The KPIs beside AHT (service level, abandonment, transfer rate).
+                "nOverSla",
+                "tShortAbandon",
+                "tFlowOut",
+                "nTransferred",
             ]
             .map(String::from)
             .into(),
@@ -126,6 +131,13 @@ fn the_sample_parses_and_states_the_defaults() {
             ..expected.genesys
         }
     );
+    assert_eq!(minimal.collect.metrics.len(), 11);
+    for metric in genesys_aht_contract::names::kpi_metrics::ALL {
+        assert!(
+            minimal.collect.metrics.iter().any(|m| m == metric),
+            "{metric}"
+        );
+    }
 }
 
 #[test]

@@ -55,16 +55,28 @@ pub fn string_literal(value: &str) -> String {
 /// name under two IDs) are then merged and their sums added over the same windows.
 pub fn aht(req: &AhtRequest, conditions: &[AnyOf], bucket: &str, measurement: &str) -> String {
     let (sum_ms, count) = fields();
+    sums(&[sum_ms, count], req, conditions, bucket, measurement)
+}
+
+/// Sums of `fields` per window and group, as [`aht`] (whose comment says why the
+/// stages are in this order).
+pub fn sums(
+    fields: &[String],
+    req: &AhtRequest,
+    conditions: &[AnyOf],
+    bucket: &str,
+    measurement: &str,
+) -> String {
     let window_sums = format!(
         "aggregateWindow(every: {}s, fn: sum, createEmpty: false, timeSrc: \"_start\")",
         req.interval_s
     );
     let mut stages = source(bucket, req.range, measurement);
-    stages.push(format!(
-        "filter(fn: (r) => r._field == {} or r._field == {})",
-        string_literal(&sum_ms),
-        string_literal(&count)
-    ));
+    let wanted: Vec<String> = fields
+        .iter()
+        .map(|f| format!("r._field == {}", string_literal(f)))
+        .collect();
+    stages.push(format!("filter(fn: (r) => {})", wanted.join(" or ")));
     stages.extend(conditions.iter().map(filter_any));
     stages.push(window_sums.clone());
     stages.push(format!("group(columns: [{}])", group_columns()));
@@ -168,7 +180,14 @@ fn to_row(csv: CsvRow) -> Result<Row, CsvError> {
         })
         .collect();
     let mut values = BTreeMap::new();
-    for name in [sum_ms.as_str(), count.as_str(), "_value"] {
+    let kpi_fields = crate::kpi::all_fields();
+    let names = [sum_ms.as_str(), count.as_str(), "_value"]
+        .into_iter()
+        .chain(kpi_fields.iter().map(String::as_str));
+    for name in names {
+        if values.contains_key(name) {
+            continue;
+        }
         if let Some(text) = csv.get(name).filter(|v| !v.is_empty()) {
             let number = text.parse::<f64>().map_err(|_| {
                 CsvError::Malformed(format!("column {name} holds {text:?}, not a number"))

@@ -36,12 +36,27 @@ pub fn quote_ident(name: &str) -> String {
 /// request's filters, resolved by [`crate::identity::conditions`]).
 pub fn aht(req: &AhtRequest, conditions: &[AnyOf], db: &str, measurement: &str) -> Statement {
     let (sum_ms, count) = fields();
+    sums(&[sum_ms, count], req, conditions, db, measurement)
+}
+
+/// Sums of `fields` per window and series, under `conditions`. A field the
+/// measurement never had comes back as no column, which reads as absent.
+pub fn sums(
+    fields: &[String],
+    req: &AhtRequest,
+    conditions: &[AnyOf],
+    db: &str,
+    measurement: &str,
+) -> Statement {
     let mut params = Map::new();
     let group: Vec<String> = GROUP_TAGS.iter().map(|t| quote_ident(t)).collect();
+    let selected: Vec<String> = fields
+        .iter()
+        .map(|f| format!("sum({f}) AS {f}", f = quote_ident(f)))
+        .collect();
     let q = format!(
-        "SELECT sum({s}) AS {s}, sum({c}) AS {c} FROM {m} WHERE {w} GROUP BY time({i}s), {g} fill(none)",
-        s = quote_ident(&sum_ms),
-        c = quote_ident(&count),
+        "SELECT {s} FROM {m} WHERE {w} GROUP BY time({i}s), {g} fill(none)",
+        s = selected.join(", "),
         m = quote_ident(measurement),
         w = condition(req.range, conditions, &mut params),
         i = req.interval_s,

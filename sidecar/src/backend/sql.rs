@@ -40,8 +40,10 @@ pub struct Statement {
 /// What to ask, before the table's columns are known.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
-    /// Sums of the handle fields per window and series, under the resolved filters.
+    /// Sums of `fields` per window and series, under the resolved filters.
     Aht {
+        /// The fields to add up (a column the table lacks reads as absent).
+        fields: Vec<String>,
         /// Whole windows.
         range: Range,
         /// Window length in seconds.
@@ -102,7 +104,7 @@ impl Query {
                 .map(quote_ident)
                 .collect()
         };
-        let (sum_ms, count) = fields();
+        let (_, count) = fields();
         let sum = |field: &str| {
             if columns.contains(field) {
                 format!("sum({f}) AS {f}", f = quote_ident(field))
@@ -114,6 +116,7 @@ impl Query {
         let mut params = Map::new();
         let q = match &self.plan {
             Plan::Aht {
+                fields,
                 range,
                 interval_s,
                 conditions,
@@ -125,9 +128,8 @@ impl Query {
                 let mut group = vec![window.clone()];
                 group.extend(tags.iter().cloned());
                 format!(
-                    "SELECT CAST({window} AS BIGINT) AS time_ns, {s}, {c}{t} FROM {table} WHERE {w} GROUP BY {g}",
-                    s = sum(&sum_ms),
-                    c = sum(&count),
+                    "SELECT CAST({window} AS BIGINT) AS time_ns, {s}{t} FROM {table} WHERE {w} GROUP BY {g}",
+                    s = fields.iter().map(|f| sum(f)).collect::<Vec<_>>().join(", "),
                     t = tags.iter().map(|t| format!(", {t}")).collect::<String>(),
                     w = condition(*range, conditions, columns, &mut params),
                     g = group.join(", "),
@@ -252,6 +254,7 @@ mod tests {
             db: "genesys".into(),
             table: "genesys_conversation".into(),
             plan: Plan::Aht {
+                fields: vec!["handle_sum_ms".into(), "handle_count".into()],
                 range: Range {
                     start_ns: 0,
                     end_ns: 3_600_000_000_000,

@@ -262,23 +262,39 @@ pub(crate) async fn check_hostile(sidecar: &Running) {
         long.as_str(),
         "Tech%20Support",
     ];
+    let end = T0_NS + 6 * HOUR_NS;
     for value in hostile {
         for name in ["skill", "queue", "media_type"] {
-            let q = aht_query(
-                T0_NS,
-                T0_NS + 6 * HOUR_NS,
-                &[("interval", "1h"), (name, value)],
-            );
-            let (status, body) = get(sidecar, &q).await;
-            match status {
-                200 => assert_eq!(
-                    body["data"],
-                    serde_json::json!([]),
-                    "{name}={value:?} gave data"
-                ),
-                400 => assert!(body["reason"].is_string(), "{body}"),
-                other => panic!("{name}={value:?} gave {other}: {body}"),
+            let extra = [("interval", "1h"), (name, value)];
+            let aht = aht_query(T0_NS, end, &extra);
+            let kpi = aht_query(T0_NS, end, &[extra[0], extra[1], ("kpi", "service_level")])
+                .replacen("/metrics/aht", "/metrics/kpi", 1);
+            for q in [aht, kpi] {
+                check_hostile_answer(sidecar, &q, name, value).await;
             }
         }
+        // A hostile KPI name is a 400 that lists the known ones.
+        let q =
+            aht_query(T0_NS, end, &[("kpi", value)]).replacen("/metrics/aht", "/metrics/kpi", 1);
+        let (status, body) = get(sidecar, &q).await;
+        assert_eq!(status, 400, "kpi={value:?}: {body}");
+        let reason = body["reason"].as_str().unwrap_or_default();
+        for known in ["service_level", "asa", "abandonment", "transfer_rate"] {
+            assert!(reason.contains(known), "kpi={value:?}: {reason}");
+        }
+    }
+}
+
+/// One hostile request: a 400 with a reason, or an empty answer.
+async fn check_hostile_answer(sidecar: &Running, q: &str, name: &str, value: &str) {
+    let (status, body) = get(sidecar, q).await;
+    match status {
+        200 => assert_eq!(
+            body["data"],
+            serde_json::json!([]),
+            "{name}={value:?} gave data"
+        ),
+        400 => assert!(body["reason"].is_string(), "{body}"),
+        other => panic!("{name}={value:?} gave {other}: {body}"),
     }
 }

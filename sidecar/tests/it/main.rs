@@ -6,6 +6,7 @@
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
+//! - `kpi`: `GET /metrics/kpi` against the real InfluxDB 1.6, by each KPI's definition;
 //! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
 //! - `tls`: the sidecar's own TLS, client certificates, certificates replaced on disk;
 //! - `limits`: per-client limits against the real 1.6 (its own log counts the
@@ -22,6 +23,7 @@ mod certs;
 mod flux;
 mod influxdb3;
 mod influxql;
+mod kpi;
 mod limits;
 mod rotation;
 mod service;
