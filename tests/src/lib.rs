@@ -12,6 +12,8 @@
 //! - [`flux`]: checks Flux files and query texts with InfluxData's Flux language
 //!   server (`flux/check/check.js` in node) and returns its diagnostics, and lists
 //!   the functions a Flux text calls.
+//! - [`kpi`]: the contact-centre KPIs by their definitions, from Genesys metric
+//!   tallies: what `GET /metrics/kpi` must answer for a window and group.
 //! - [`plugin_config`]: the plugin's configuration file for a test, built key by key.
 //! - [`raw_points`]: raw points as the plugin writes them, from a deterministic
 //!   generator, for the roll-up tests.
@@ -34,6 +36,7 @@ pub mod flux;
 pub mod grafana;
 pub mod influxdb;
 pub mod influxdb_log;
+pub mod kpi;
 pub mod plugin_config;
 pub mod raw_points;
 pub mod rollup;
