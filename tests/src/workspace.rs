@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use genesys_aht_contract::FieldValue;
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::rollup::Row;
 
 /// How long a server may take to print its address.
 const START_LIMIT: Duration = Duration::from_secs(20);
@@ -61,6 +64,27 @@ pub async fn start_influxdb3_stand_in(data: &Path, log: &Path) -> (tokio::proces
         .arg(data)
         .arg(log);
     start_printing_url(command).await
+}
+
+/// Stored rows as the InfluxDB 3 stand-in reads one database of its JSON file:
+/// `[{"time": ns, "tags": {...}, "fields": {...}}]`.
+pub fn stand_in_database(rows: &[Row]) -> serde_json::Value {
+    rows.iter()
+        .map(|row| {
+            let fields: serde_json::Map<String, serde_json::Value> = row
+                .fields
+                .iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        FieldValue::Integer(n) => serde_json::json!(n),
+                        FieldValue::Float(x) => serde_json::json!(x),
+                    };
+                    (name.clone(), value)
+                })
+                .collect();
+            serde_json::json!({"time": row.time_ns, "tags": row.tags, "fields": fields})
+        })
+        .collect()
 }
 
 /// Spawns `command` (stdin closed, stdout piped, killed when dropped) and returns it

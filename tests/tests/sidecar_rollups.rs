@@ -16,7 +16,6 @@
 
 use std::path::Path;
 
-use genesys_aht_contract::FieldValue;
 use genesys_aht_tests::influxdb::{InfluxDb, statement_errors};
 use genesys_aht_tests::raw_points;
 use genesys_aht_tests::rollup::{self, DAY_NS, HOUR_NS, Row};
@@ -91,9 +90,9 @@ async fn on_influxdb3_hourly_and_daily_answers_over_the_roll_ups_equal_those_ove
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("points.json");
     let databases = json!({
-        "genesys": raw.iter().map(stand_in_point).collect::<Vec<_>>(),
-        "genesys_1h": hourly.iter().map(stand_in_point).collect::<Vec<_>>(),
-        "genesys_1d": daily.iter().map(stand_in_point).collect::<Vec<_>>(),
+        "genesys": workspace::stand_in_database(&raw),
+        "genesys_1h": workspace::stand_in_database(&hourly),
+        "genesys_1d": workspace::stand_in_database(&daily),
     });
     std::fs::write(&data, databases.to_string()).unwrap();
     let (_standin, url) =
@@ -102,22 +101,6 @@ async fn on_influxdb3_hourly_and_daily_answers_over_the_roll_ups_equal_those_ove
     let (_rolled, rolled) = sidecar(dir.path(), "rolled.toml", &influx, true).await;
     let (_raw, raw) = sidecar(dir.path(), "raw.toml", &influx, false).await;
     assert_same_answers(&rolled, &raw).await;
-}
-
-/// A stored row as the stand-in reads it.
-fn stand_in_point(row: &Row) -> Value {
-    let fields: serde_json::Map<String, Value> = row
-        .fields
-        .iter()
-        .map(|(name, value)| {
-            let value = match value {
-                FieldValue::Integer(n) => json!(n),
-                FieldValue::Float(x) => json!(x),
-            };
-            (name.clone(), value)
-        })
-        .collect();
-    json!({"time": row.time_ns, "tags": row.tags, "fields": fields})
 }
 
 /// The sidecar reading the roll-ups (`rolled`) and the one reading raw points only
