@@ -1,15 +1,17 @@
 //! A live stack with data: the simulator at a fixed time → the real `genesys-aht`
-//! binary under the execd harness, gathering once → its metrics written to a real
-//! InfluxDB 1.x → sidecars over it.
+//! binary under the execd harness, gathering once (optionally through a quarter of
+//! failed requests, see [`Collection`]) → its metrics written to a real InfluxDB 1.x
+//! → sidecars over it.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use genesys_aht_contract::Point;
 use genesys_aht_tests::influxdb::InfluxDb;
 use genesys_aht_tests::plugin_config::PluginConfig;
 use genesys_aht_tests::telegraf::{self, Execd, ExecdConfig, Signal as ExecdSignal};
 use genesys_aht_tests::workspace;
-use genesys_sim::{Clock, Sim, SimConfig};
+use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig};
 
 const GRANULARITY_SECS: i64 = 900;
 const LIMIT: Duration = Duration::from_secs(20);
@@ -28,11 +30,37 @@ pub(crate) struct Collected {
     pub start: i64,
     /// See `start`.
     pub end: i64,
+    /// The conversation points the plugin wrote, as it wrote them.
+    pub points: Vec<Point>,
+}
+
+/// How [`collect`] runs the gather.
+pub(crate) struct Collection {
+    /// The plugin's `group_by` (Genesys dimension names).
+    pub group_by: Vec<&'static str>,
+    /// A quarter of all requests to the simulator, logins included, fail in every
+    /// way it knows (seeded); the plugin's retries must hide all of it.
+    pub faulted: bool,
+}
+
+impl Default for Collection {
+    fn default() -> Self {
+        Collection {
+            group_by: vec!["requestedRoutingSkillId"],
+            faulted: false,
+        }
+    }
 }
 
 /// The simulator at now, one gather of the plugin (the last 2 h of 15-minute buckets,
 /// by skill), every metric written to InfluxDB.
 pub(crate) async fn collect_once() -> Collected {
+    collect(Collection::default()).await
+}
+
+/// The simulator at now, one gather of the plugin (the last 2 h of 15-minute buckets)
+/// as `how` says, every metric written to InfluxDB.
+pub(crate) async fn collect(how: Collection) -> Collected {
     let now = jiff::Timestamp::now();
     let sim = Sim::start(SimConfig {
         clock: Clock::Fixed(now),
@@ -43,12 +71,25 @@ pub(crate) async fn collect_once() -> Collected {
     .expect("the simulator starts");
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let plugin_config = PluginConfig::new(&sim.base_url())
+    let mut plugin_config = PluginConfig::new(&sim.base_url())
         .genesys("client_secret", "${SIM_SECRET}")
         .collect("granularity", "15m")
         .collect("lookback", "2h")
-        .collect("group_by", vec!["requestedRoutingSkillId"])
-        .write(&dir);
+        .collect("group_by", how.group_by);
+    if how.faulted {
+        sim.set_random_faults(Some(RandomFaults {
+            seed: 3,
+            probability: 0.25,
+            kinds: FaultKind::every(1, Duration::from_secs(2)),
+            endpoint: Endpoint::Any,
+        }));
+        plugin_config = plugin_config
+            .genesys("request_timeout", "1s")
+            .genesys("backoff_initial", "20ms")
+            .genesys("backoff_max", "100ms")
+            .genesys("max_retries", 20);
+    }
+    let plugin_config = plugin_config.write(&dir);
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec![
         "--config".into(),
@@ -70,12 +111,26 @@ pub(crate) async fn collect_once() -> Collected {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, recorded) = harness.stop().await;
+    if how.faulted {
+        let faulted = sim
+            .request_log()
+            .iter()
+            .filter(|r| r.fault.is_some())
+            .count();
+        assert!(faulted > 0, "the simulator failed some requests");
+    }
     let lines = telegraf::line_protocol(&recorded.metrics).expect("encodable metrics");
     influx
         .write(&lines)
         .await
         .expect("InfluxDB accepts every line");
     let end = now.as_second().div_euclid(GRANULARITY_SECS) * GRANULARITY_SECS;
+    let points = recorded
+        .metrics
+        .iter()
+        .filter(|(_, m)| m.measurement == genesys_aht_contract::MEASUREMENT)
+        .map(|(_, m)| m.to_point())
+        .collect();
     Collected {
         sim,
         influx,
@@ -83,6 +138,7 @@ pub(crate) async fn collect_once() -> Collected {
         now,
         start: end - 8 * GRANULARITY_SECS,
         end,
+        points,
     }
 }
 
