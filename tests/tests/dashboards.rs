@@ -4,7 +4,10 @@
 //! `genesys-aht-sidecar`. Every sidecar URL answers 200 with the simulator's ground
 //! truth; every InfluxQL panel query runs on InfluxDB and gives the sidecar's
 //! numbers; every Flux panel query passes the Flux language server. Grafana itself
-//! does not run here.
+//! does not run here. The KPI rows must give the KPIs of the simulator's truth by
+//! their definitions (README, `GET /metrics/kpi`, default service-level settings);
+//! the live queue rows the simulator's queue observations at the instant the plugin
+//! observed them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,6 +15,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::SkillFields;
 use genesys_aht_tests::flux::Severity;
 use genesys_aht_tests::grafana::{self, DefaultFormat, Scope, Variable};
 use genesys_aht_tests::{flux, workspace};
@@ -24,6 +28,86 @@ const AUTO_COUNT: i64 = 100;
 const AUTO_MIN_MS: i64 = 900_000;
 
 type Sums = BTreeMap<(i64, String), (i64, i64)>;
+/// (window start s, skill) → a KPI's (numerator, denominator), windows with a zero
+/// denominator left out.
+type Parts = BTreeMap<(i64, String), (i64, i64)>;
+
+/// Every Genesys metric the KPIs are made of.
+const KPI_METRICS: [&str; 8] = [
+    "tAnswered",
+    "nOverSla",
+    "tAbandon",
+    "tShortAbandon",
+    "tFlowOut",
+    "nOffered",
+    "nTransferred",
+    "tHandle",
+];
+/// The KPIs: the sidecar's `kpi` name and the start of the panels' titles.
+const KPIS: [(&str, &str); 4] = [
+    ("service_level", "Service level"),
+    ("asa", "Average speed of answer"),
+    ("abandonment", "Abandonment rate"),
+    ("transfer_rate", "Transfer rate"),
+];
+
+/// The fields a KPI is made of (README, `GET /metrics/kpi`; service level with the
+/// default settings: abandons in, short abandons among them, flow-outs out).
+fn kpi_fields(kpi: &str) -> &'static [&'static str] {
+    match kpi {
+        "service_level" => &["answered_count", "over_sla", "abandon_count"],
+        "asa" => &["answered_sum_ms", "answered_count"],
+        "abandonment" => &["abandon_count", "offered"],
+        "transfer_rate" => &["transferred", "handle_count"],
+        other => panic!("no KPI {other}"),
+    }
+}
+
+/// A KPI's (numerator, denominator) from a window's field sums, by its definition
+/// (a field the window lacks counts 0).
+fn kpi_parts(kpi: &str, fields: &BTreeMap<String, i64>) -> (i64, i64) {
+    let get = |name: &str| fields.get(name).copied().unwrap_or(0);
+    match kpi {
+        "service_level" => (
+            get("answered_count") - get("over_sla"),
+            get("answered_count") + get("abandon_count"),
+        ),
+        "asa" => (get("answered_sum_ms"), get("answered_count")),
+        "abandonment" => (get("abandon_count"), get("offered")),
+        "transfer_rate" => (get("transferred"), get("handle_count")),
+        other => panic!("no KPI {other}"),
+    }
+}
+
+/// ASA is shown in seconds, its numerator is in milliseconds; the rest are fractions.
+fn kpi_value(kpi: &str, (numerator, denominator): (i64, i64)) -> f64 {
+    let scale = if kpi == "asa" { 1000.0 } else { 1.0 };
+    numerator as f64 / denominator as f64 / scale
+}
+
+/// A KPI's parts per (window, skill) from field sums, for `skills` (all if `None`).
+fn kpi_truth(fields: &SkillFields, kpi: &str, skills: Option<&[String]>) -> Parts {
+    fields
+        .iter()
+        .filter(|((_, skill), _)| skills.is_none_or(|s| s.contains(skill)))
+        .map(|(k, f)| (k.clone(), kpi_parts(kpi, f)))
+        .filter(|(_, (_, den))| *den > 0)
+        .collect()
+}
+
+/// Bucket field sums folded into windows of `window_s`.
+fn fold(buckets: &SkillFields, window_s: i64) -> SkillFields {
+    let mut out = SkillFields::new();
+    for ((t, skill), fields) in buckets {
+        let into = out
+            .entry((t.div_euclid(window_s) * window_s, skill.clone()))
+            .or_default();
+        for (name, v) in fields {
+            *into.entry(name.clone()).or_insert(0) += v;
+        }
+    }
+    out
+}
 
 fn dashboard(name: &str) -> Json {
     let path = format!("{}/../dashboards/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -182,10 +266,12 @@ fn panel_texts(dash: &Json, key: &str) -> Vec<(String, String)> {
         .iter()
         .flat_map(|p| {
             let title = p["title"].as_str().unwrap().to_owned();
+            // Row panels have no targets.
             p["targets"]
                 .as_array()
-                .unwrap()
-                .iter()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
                 .filter_map(move |t| t[key].as_str().map(|q| (title.clone(), q.to_owned())))
                 .collect::<Vec<_>>()
         })
@@ -194,13 +280,24 @@ fn panel_texts(dash: &Json, key: &str) -> Vec<(String, String)> {
 
 /// InfluxQL series → (window, skill) → value of `column`.
 fn influx_values(answer: &Json, column: &str) -> BTreeMap<(i64, String), f64> {
+    influx_by_tags(answer, &["skill"], column)
+        .into_iter()
+        .map(|((t, mut tags), v)| ((t, tags.remove(0)), v))
+        .collect()
+}
+
+/// InfluxQL series → (time, values of the tags `keys`) → non-null value of `column`.
+fn influx_by_tags(answer: &Json, keys: &[&str], column: &str) -> BTreeMap<(i64, Vec<String>), f64> {
     let mut out = BTreeMap::new();
     for series in answer["results"][0]["series"]
         .as_array()
         .cloned()
         .unwrap_or_default()
     {
-        let skill = series["tags"]["skill"].as_str().unwrap_or("").to_owned();
+        let tags: Vec<String> = keys
+            .iter()
+            .map(|k| series["tags"][k].as_str().unwrap_or("").to_owned())
+            .collect();
         let cols: Vec<&str> = series["columns"]
             .as_array()
             .unwrap()
@@ -211,16 +308,196 @@ fn influx_values(answer: &Json, column: &str) -> BTreeMap<(i64, String), f64> {
         for row in series["values"].as_array().unwrap() {
             let t = row[0].as_i64().unwrap();
             if let Some(v) = row[at].as_f64() {
-                out.insert((t, skill.clone()), v);
+                out.insert((t, tags.clone()), v);
             }
         }
     }
     out
 }
 
+/// `a` and `b` hold the same keys and values equal to 1e-9 (relative above 1).
+fn assert_close<K: std::fmt::Debug + Ord>(
+    got: &BTreeMap<K, f64>,
+    want: &BTreeMap<K, f64>,
+    what: &str,
+) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{what}: got {got:?}, want {want:?}"
+    );
+    for (k, v) in want {
+        assert!(
+            (got[k] - v).abs() <= 1e-9 * v.abs().max(1.0),
+            "{what}: {k:?}: {} != {v}",
+            got[k]
+        );
+    }
+}
+
+/// Checks a sidecar KPI panel's transformations (per window and skill: the
+/// numerators and the denominators added up, zero denominators dropped, then sum
+/// over sum; ASA then from milliseconds to seconds) and returns its `kpi`.
+fn kpi_panel(panel: &Json) -> &'static str {
+    let title = panel["title"].as_str().unwrap();
+    let url = panel["targets"][0]["url"].as_str().unwrap();
+    let kpi = KPIS
+        .iter()
+        .map(|(k, _)| *k)
+        .find(|k| url.contains(&format!("kpi={k}&")))
+        .unwrap_or_else(|| panic!("{title}: {url} names a KPI"));
+    let steps = panel["transformations"].as_array().unwrap();
+    let ids: Vec<&str> = steps.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    let calcs = if kpi == "asa" { 2 } else { 1 };
+    let mut want = vec!["groupBy", "filterByValue"];
+    want.extend(std::iter::repeat_n("calculateField", calcs));
+    want.extend(["organize", "partitionByValues"]);
+    assert_eq!(ids, want, "{title}");
+    let fields = &steps[0]["options"]["fields"];
+    for key in ["time", "skill"] {
+        assert_eq!(fields[key]["operation"], "groupby", "{title}: by {key}");
+    }
+    for key in ["numerator", "denominator"] {
+        assert_eq!(
+            fields[key]["aggregations"],
+            serde_json::json!(["sum"]),
+            "{title}"
+        );
+    }
+    assert_eq!(
+        fields.as_object().unwrap().len(),
+        4,
+        "{title}: grouped by nothing else"
+    );
+    let filter = &steps[1]["options"];
+    assert_eq!(filter["type"], "include", "{title}");
+    assert_eq!(
+        filter["filters"][0]["fieldName"], "denominator (sum)",
+        "{title}"
+    );
+    assert_eq!(filter["filters"][0]["config"]["id"], "greater", "{title}");
+    assert_eq!(
+        filter["filters"][0]["config"]["options"]["value"], 0,
+        "{title}"
+    );
+    let ratio = &steps[2]["options"]["binary"];
+    assert_eq!(
+        (&ratio["left"], &ratio["operator"], &ratio["right"]),
+        (
+            &"numerator (sum)".into(),
+            &"/".into(),
+            &"denominator (sum)".into()
+        ),
+        "{title}"
+    );
+    if kpi == "asa" {
+        let seconds = &steps[3]["options"]["binary"];
+        assert_eq!(seconds["left"], steps[2]["options"]["alias"], "{title}");
+        assert_eq!(
+            (&seconds["operator"], &seconds["right"]),
+            (&"/".into(), &"1000".into())
+        );
+    }
+    assert_eq!(
+        steps.last().unwrap()["options"]["fields"],
+        serde_json::json!(["skill"]),
+        "{title}"
+    );
+    kpi
+}
+
+/// A `/metrics/kpi` answer grouped as a KPI panel does: per (window, skill), the
+/// numerators and denominators added up, windows with a zero denominator dropped.
+fn sidecar_parts(body: &Json) -> Parts {
+    let mut out = Parts::new();
+    for row in body["data"].as_array().unwrap() {
+        let t: jiff::Timestamp = row["timestamp"].as_str().unwrap().parse().unwrap();
+        let skill = row["skill"].as_str().unwrap_or("").to_owned();
+        let e = out.entry((t.as_second(), skill)).or_insert((0, 0));
+        e.0 += row["numerator"].as_i64().unwrap();
+        e.1 += row["denominator"].as_i64().unwrap();
+    }
+    out.retain(|_, (_, den)| *den > 0);
+    out
+}
+
+/// The live queue state the simulator reports at its instant, as the live panels
+/// show it: contacts waiting per queue (every media type added up), the longest wait
+/// per queue in seconds (queues with somebody waiting), agents per queue and routing
+/// status.
+struct Live {
+    waiting: BTreeMap<String, f64>,
+    longest: BTreeMap<String, f64>,
+    agents: BTreeMap<(String, String), f64>,
+}
+
+fn live_truth(sim: &Sim, queue: Option<&str>) -> Live {
+    let names: BTreeMap<String, String> =
+        sim.queues().into_iter().map(|q| (q.id, q.name)).collect();
+    let now_ms = sim.now().as_millisecond();
+    let mut live = Live {
+        waiting: BTreeMap::new(),
+        longest: BTreeMap::new(),
+        agents: BTreeMap::new(),
+    };
+    let metrics = ["oWaiting", "oLongestWaiting", "oUserRoutingStatuses"];
+    for o in sim.observations(&[], &metrics) {
+        let name = names[&o.queue_id].clone();
+        if queue.is_some_and(|q| q != name) {
+            continue;
+        }
+        match o.metric {
+            "oWaiting" => *live.waiting.entry(name).or_insert(0.0) += o.count as f64,
+            "oLongestWaiting" => {
+                let waited = (now_ms - o.observed[0].0) as f64 / 1000.0;
+                let e = live.longest.entry(name).or_insert(waited);
+                *e = e.max(waited);
+            }
+            _ => {
+                let status = o.qualifier.unwrap().to_owned();
+                *live.agents.entry((name, status)).or_insert(0.0) += o.count as f64;
+            }
+        }
+    }
+    live
+}
+
+/// Checks a live panel's answer against the truth; false for other panels.
+fn check_live(title: &str, answer: &Json, live: &Live, what: &str) -> bool {
+    let by_queue = |column: &str| -> BTreeMap<String, f64> {
+        influx_by_tags(answer, &["queue"], column)
+            .into_iter()
+            .map(|((_, mut tags), v)| (tags.remove(0), v))
+            .collect()
+    };
+    if title.starts_with("Contacts waiting now") {
+        assert_eq!(
+            by_queue("waiting"),
+            live.waiting,
+            "{what}: {title}: {answer}"
+        );
+    } else if title.starts_with("Longest wait now") {
+        assert_close(
+            &by_queue("longest_wait"),
+            &live.longest,
+            &format!("{what}: {title}"),
+        );
+    } else if title.starts_with("Agents by routing status") {
+        let got: BTreeMap<(String, String), f64> =
+            influx_by_tags(answer, &["queue", "routing_status"], "agents")
+                .into_iter()
+                .map(|((_, tags), v)| ((tags[0].clone(), tags[1].clone()), v))
+                .collect();
+        assert_eq!(got, live.agents, "{what}: {title}: {answer}");
+    } else {
+        return false;
+    }
+    true
+}
+
 #[tokio::test]
 async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
-    let stack = common::stack::collect_once().await;
+    let stack = common::stack::collect_observed().await;
     let (sim, influx, now) = (&stack.sim, &stack.influx, stack.now);
     let (collected_start, collected_end) = (stack.start, stack.end);
     let config = stack.sidecar_config("sidecar.toml", None, "");
@@ -234,6 +511,21 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         t.sort();
         t.dedup();
         t
+    };
+    // The KPI fields of every bucket the plugin collected, every skill.
+    let bucket_fields = common::fields_by_skill(
+        sim,
+        collected_start,
+        collected_end,
+        GRANULARITY_SECS,
+        &KPI_METRICS,
+    );
+    // A field no point holds is no field in InfluxDB, and InfluxQL's fill(0)
+    // cannot make it: a KPI reading one has no value there.
+    let in_influx = |kpi: &str| {
+        kpi_fields(kpi)
+            .iter()
+            .all(|f| bucket_fields.values().any(|fields| fields.contains_key(*f)))
     };
     for name in [
         "Tech Support",
@@ -360,11 +652,42 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         }
         let mut sidecar_numbers = Sums::new();
         let panels = sidecar_dash["panels"].as_array().unwrap();
+        let url_of = |p: &Json| p["targets"][0]["url"].as_str().unwrap_or("").to_owned();
         let url_panels: Vec<&Json> = panels
             .iter()
-            .filter(|p| p["targets"][0]["url"].is_string())
+            .filter(|p| url_of(p).contains("/metrics/aht?"))
             .collect();
-        assert_eq!(url_panels.len(), 3, "the sidecar dashboard's data panels");
+        assert_eq!(url_panels.len(), 3, "the sidecar dashboard's AHT panels");
+        let kpi_panels: Vec<&Json> = panels
+            .iter()
+            .filter(|p| url_of(p).contains("/metrics/kpi?"))
+            .collect();
+        let mut kpis_seen: Vec<&str> = kpi_panels.iter().map(|p| kpi_panel(p)).collect();
+        kpis_seen.sort_unstable();
+        let mut kpis_all: Vec<&str> = KPIS.iter().map(|(k, _)| *k).collect();
+        kpis_all.sort_unstable();
+        assert_eq!(kpis_seen, kpis_all, "one KPI panel per KPI");
+        let window_fields = common::fields_by_skill(
+            sim,
+            wstart.max(collected_start),
+            wend.min(collected_end),
+            window_s,
+            &KPI_METRICS,
+        );
+        for panel in kpi_panels {
+            let title = panel["title"].as_str().unwrap();
+            let kpi = kpi_panel(panel);
+            let url = grafana::interpolate(&url_of(panel), &sc);
+            let (status, body) = get(url.clone()).await;
+            assert_eq!(status, 200, "{}: {title}: {url}: {body}", sel.what);
+            let want = kpi_truth(&window_fields, kpi, sel.skills.as_deref());
+            assert_eq!(sidecar_parts(&body), want, "{}: {title}: {url}", sel.what);
+            assert!(
+                !want.is_empty(),
+                "{}: {title}: the truth has data",
+                sel.what
+            );
+        }
         for panel in url_panels {
             let title = panel["title"].as_str().unwrap();
             let by_time = panel_grouping(panel);
@@ -411,6 +734,15 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
             );
         }
         let sidecar_numbers = iql_want;
+        // The same buckets' KPI fields, for the KPI panels.
+        let iql_fields = fold(
+            &bucket_fields
+                .iter()
+                .filter(|((t, _), _)| (from_s..=sel.to_ms / 1000).contains(t))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            window_s,
+        );
         let iq = scope(
             sel,
             variables(sel, &all_skills, ".*"),
@@ -424,7 +756,18 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
                 "{}: {title}: {q}: {answer}",
                 sel.what
             );
-            if title.starts_with("AHT per skill (") {
+            if let Some((kpi, _)) = KPIS.iter().find(|(_, t)| title.starts_with(t)) {
+                let want: BTreeMap<(i64, String), f64> = if in_influx(kpi) {
+                    kpi_truth(&iql_fields, kpi, sel.skills.as_deref())
+                        .into_iter()
+                        .map(|((t, s), parts)| ((t * 1_000_000_000, s), kpi_value(kpi, parts)))
+                        .collect()
+                } else {
+                    BTreeMap::new()
+                };
+                let got = influx_values(&answer, kpi);
+                assert_close(&got, &want, &format!("{}: {title}: {q}", sel.what));
+            } else if title.starts_with("AHT per skill (") {
                 let got = influx_values(&answer, "aht");
                 let want_aht: BTreeMap<_, _> = sidecar_numbers
                     .iter()
@@ -517,6 +860,14 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         variables(&sel, &all_skills, ".*"),
         DefaultFormat::InfluxDb,
     );
+    // The live panels over the same range: its last (only) poll is the instant the
+    // plugin observed, the simulator's now.
+    let live = live_truth(sim, None);
+    assert!(
+        !live.waiting.is_empty() && !live.agents.is_empty(),
+        "the simulator has queues and agents"
+    );
+    let mut live_checked = 0;
     for dash in [&sidecar_dash, &iql_dash] {
         for (title, query) in panel_texts(dash, "query") {
             let q = grafana::interpolate(&query, &hq);
@@ -525,7 +876,9 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
                 answer["results"][0]["error"].is_null(),
                 "{title}: {q}: {answer}"
             );
-            if title.starts_with("Plugin health") {
+            if check_live(&title, &answer, &live, "live") {
+                live_checked += 1;
+            } else if title.starts_with("Plugin health") {
                 // One poll gives one point per counter, and a difference needs two:
                 // what is checked here is that the query runs and reports no failure.
                 let failed: f64 = influx_values(&answer, "failed").values().sum();
@@ -541,4 +894,37 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
             }
         }
     }
+    assert_eq!(
+        live_checked, 6,
+        "three live panels in each InfluxQL-backed dashboard"
+    );
+
+    // The InfluxQL dashboard's queue variable filters the live panels: the busiest
+    // queue alone (a name with regex characters would be escaped by the datasource).
+    let busiest = live
+        .waiting
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(q, _)| q.clone())
+        .unwrap();
+    let one = live_truth(sim, Some(&busiest));
+    let mut vars = variables(&sel, &all_skills, ".*");
+    vars[1] = Variable {
+        name: "queue".into(),
+        values: vec![busiest.clone()],
+        all: false,
+        all_value: Some(".*".into()),
+        options: Vec::new(),
+        multi_or_all: true,
+    };
+    let oq = scope(&sel, vars, DefaultFormat::InfluxDb);
+    let mut filtered = 0;
+    for (title, query) in panel_texts(&iql_dash, "query") {
+        let q = grafana::interpolate(&query, &oq);
+        let answer = influx.query(&q, &Json::Null).await.unwrap();
+        if check_live(&title, &answer, &one, &format!("queue {busiest}")) {
+            filtered += 1;
+        }
+    }
+    assert_eq!(filtered, 3, "the InfluxQL dashboard's live panels");
 }

@@ -1,7 +1,8 @@
 //! A live stack with data: the simulator at a fixed time → the real `genesys-aht`
 //! binary under the execd harness, gathering once (optionally through a quarter of
 //! failed requests, see [`Collection`]) → its metrics written to a real InfluxDB 1.x
-//! → sidecars over it.
+//! → sidecars over it. [`collect_observed`] also has the plugin observe the queues'
+//! live state at the simulator's instant.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,8 @@ use genesys_sim::{Clock, Endpoint, FaultKind, RandomFaults, Sim, SimConfig};
 
 const GRANULARITY_SECS: i64 = 900;
 const LIMIT: Duration = Duration::from_secs(20);
+/// The plugin's clock override (`genesys_aht::NOW_FILE_VAR`): a file holding its "now".
+const NOW_FILE_VAR: &str = "GENESYS_AHT_NOW_FILE";
 
 /// What one gather left in InfluxDB, and the peers that hold it.
 pub(crate) struct Collected {
@@ -41,6 +44,8 @@ pub(crate) struct Collection {
     /// A quarter of all requests to the simulator, logins included, fail in every
     /// way it knows (seeded); the plugin's retries must hide all of it.
     pub faulted: bool,
+    /// `[observations]` on, the plugin's clock the simulator's (see [`collect_observed`]).
+    pub observed: bool,
 }
 
 impl Default for Collection {
@@ -48,6 +53,7 @@ impl Default for Collection {
         Collection {
             group_by: vec!["requestedRoutingSkillId"],
             faulted: false,
+            observed: false,
         }
     }
 }
@@ -58,10 +64,28 @@ pub(crate) async fn collect_once() -> Collected {
     collect(Collection::default()).await
 }
 
+/// As [`collect_once`], with `[observations]` on: the plugin's clock is the
+/// simulator's (a whole second), so its `genesys_queue` points are stamped at
+/// [`Collected::now`] and equal `Sim::observations` there.
+pub(crate) async fn collect_observed() -> Collected {
+    collect(Collection {
+        observed: true,
+        ..Collection::default()
+    })
+    .await
+}
+
 /// The simulator at now, one gather of the plugin (the last 2 h of 15-minute buckets)
 /// as `how` says, every metric written to InfluxDB.
 pub(crate) async fn collect(how: Collection) -> Collected {
+    let observed = how.observed;
     let now = jiff::Timestamp::now();
+    // Whole seconds: the observed ages (ms) are then the same whichever clock reads them.
+    let now = if observed {
+        jiff::Timestamp::from_second(now.as_second()).expect("a time")
+    } else {
+        now
+    };
     let sim = Sim::start(SimConfig {
         clock: Clock::Fixed(now),
         check_contract: true,
@@ -89,6 +113,9 @@ pub(crate) async fn collect(how: Collection) -> Collected {
             .genesys("backoff_max", "100ms")
             .genesys("max_retries", 20);
     }
+    if observed {
+        plugin_config = plugin_config.observations("enabled", true);
+    }
     let plugin_config = plugin_config.write(&dir);
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec![
@@ -96,18 +123,27 @@ pub(crate) async fn collect(how: Collection) -> Collected {
         plugin_config.to_string_lossy().into_owned(),
     ];
     execd.env = vec![("SIM_SECRET".into(), "sim-secret".into())];
+    if observed {
+        let now_file = dir.path().join("now");
+        std::fs::write(&now_file, now.to_string()).expect("the plugin's clock is written");
+        execd
+            .env
+            .push((NOW_FILE_VAR.into(), now_file.to_string_lossy().into_owned()));
+    }
     // The plugin's own default; Telegraf's (and the stand-in's) is "none".
     execd.signal = ExecdSignal::Stdin;
     let harness = Execd::start(execd).await.expect("the harness starts");
     harness.gather().await.expect("a gather");
     assert!(
         harness
-            .wait_until(LIMIT, |r| r
-                .metrics
-                .iter()
-                .any(|(_, m)| m.measurement == genesys_aht_contract::MEASUREMENT))
+            .wait_until(LIMIT, |r| {
+                let wrote =
+                    |measurement: &str| r.metrics.iter().any(|(_, m)| m.measurement == measurement);
+                wrote(genesys_aht_contract::MEASUREMENT)
+                    && (!observed || wrote(genesys_aht_contract::queue::MEASUREMENT))
+            })
             .await,
-        "the plugin wrote conversation metrics"
+        "the plugin wrote conversation metrics (and the queues' state when observed)"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, recorded) = harness.stop().await;
@@ -118,6 +154,18 @@ pub(crate) async fn collect(how: Collection) -> Collected {
             .filter(|r| r.fault.is_some())
             .count();
         assert!(faulted > 0, "the simulator failed some requests");
+    }
+    if observed {
+        let at = i64::try_from(now.as_nanosecond()).expect("a time in range");
+        assert!(
+            recorded
+                .metrics
+                .iter()
+                .filter(|(_, m)| m.measurement == genesys_aht_contract::queue::MEASUREMENT)
+                .all(|(_, m)| m.timestamp == Some(at)),
+            "the plugin's points are stamped at the simulator's now only with {NOW_FILE_VAR} \
+             read: build genesys-aht with its test-clock feature (`cargo test --workspace` does)"
+        );
     }
     let lines = telegraf::line_protocol(&recorded.metrics).expect("encodable metrics");
     influx
