@@ -340,6 +340,7 @@ async fn every_kpi_of_every_window_and_group_equals_the_simulators_truth_on_ever
     let collected = stack::collect(Collection {
         group_by: DIMENSIONS.to_vec(),
         faulted: true,
+        ..Collection::default()
     })
     .await;
     let (start, end) = written_range(&collected.points);
