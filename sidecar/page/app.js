@@ -15,6 +15,9 @@
     { name: "abandonment", el: "kpi-abandonment", percent: true },
     { name: "transfer_rate", el: "kpi-transfer_rate", percent: true },
   ];
+  // The routing statuses of the live panel's columns, as Genesys spells them; a
+  // status the sidecar answers beyond these gets a column after them.
+  const STATUSES = ["IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING", "OFF_QUEUE"];
   const $ = (id) => document.getElementById(id);
   const view = { aht: null, count: null, kpi: {}, rows: [], sort: { key: "aht", desc: true }, timer: null };
   // Read by the browser tests and the benchmark: what the charts and table were given.
@@ -158,13 +161,18 @@
     const state = readState();
     const mine = ++generation;
     say("Loading…", "info");
+    // The live state fails on its own (a backend without it, no observations): it
+    // never hides the charts, and they never hide it.
+    const live = loadLive(state);
     try {
       const [skills, answer, ...kpis] = await Promise.all([
         getJson("/skills", params(state)),
         getJson("/metrics/aht", ahtParams(state)),
         ...KPIS.map((k) => getJson("/metrics/kpi", kpiParams(state, k.name))),
       ]);
+      const liveAnswer = await live;
       if (mine !== generation) return;
+      renderLive(liveAnswer);
       $("token-form").hidden = !sessionStorage.getItem(TOKEN_KEY);
       fillSkills(skills.data || [], state.skills);
       fillSuggestions(answer.data);
@@ -177,11 +185,80 @@
         say(`${folded.skills.length} skill(s), ${folded.times.length} window(s). Updated ${new Date().toISOString().slice(11, 19)} UTC.`, "ok");
       }
     } catch (e) {
+      const liveAnswer = await live;
       if (mine !== generation) return;
+      renderLive(liveAnswer);
       draw(fold([]), foldKpis(KPIS.map(() => [])), state);
       explain(e);
     }
   }
+
+  /** `/metrics/queues` for the selected queue (all when none): its rows, or the failure. */
+  async function loadLive(state) {
+    const q = new URLSearchParams();
+    if (state.queue) q.set("queue", state.queue);
+    try {
+      return { rows: (await getJson("/metrics/queues", q)).data || [] };
+    } catch (e) {
+      return { error: e };
+    }
+  }
+
+  /**
+   * Each queue's newest observation folded for the panel: waiting summed over media
+   * types, the longest wait the largest of theirs, users per routing status.
+   */
+  function foldLive(rows) {
+    const queues = new Map();
+    for (const row of rows) {
+      const key = row.queue_id ?? row.queue ?? "";
+      let q = queues.get(key);
+      if (!q) {
+        q = { queue: row.queue ?? row.queue_id ?? "(no name)", waiting: null, longest: null, statuses: {}, at: row.timestamp };
+        queues.set(key, q);
+      }
+      if (row.timestamp > q.at) q.at = row.timestamp;
+      if (row.waiting != null) q.waiting = (q.waiting ?? 0) + row.waiting;
+      if (row.longest_waiting_ms != null) q.longest = Math.max(q.longest ?? 0, row.longest_waiting_ms);
+      if (row.routing_status && row.routing_status_users != null) {
+        q.statuses[row.routing_status] = (q.statuses[row.routing_status] ?? 0) + row.routing_status_users;
+      }
+    }
+    return [...queues.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  function renderLive(answer) {
+    const queues = answer.rows ? foldLive(answer.rows) : [];
+    view.live = queues;
+    const seen = new Set(queues.flatMap((q) => Object.keys(q.statuses)));
+    const statuses = [...STATUSES, ...[...seen].filter((s) => !STATUSES.includes(s)).sort()];
+    const head = $("live-table").tHead.rows[0];
+    head.replaceChildren(...["Queue", "Waiting", "Longest wait", ...statuses.map(statusLabel)].map((text) => {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      return th;
+    }));
+    $("live-table").tBodies[0].replaceChildren(...queues.map((q) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(q.queue, "queue", q.queue), cell(count(q.waiting), "waiting", q.waiting),
+        cell(q.longest == null ? "—" : formatSeconds(q.longest / 1000), "longest_waiting_ms", q.longest),
+        ...statuses.map((s) => cell(count(q.statuses[s]), s, q.statuses[s])));
+      return tr;
+    }));
+    const line = $("live-status");
+    if (answer.error) {
+      line.textContent = `Live state unavailable: ${answer.error.message}`;
+    } else if (queues.length === 0) {
+      line.textContent = "No queue observed recently (the plugin writes the live state with [observations] enabled = true).";
+    } else {
+      const at = queues.map((q) => q.at).sort().at(-1);
+      line.textContent = `${queues.length} queue(s), observed ${at.slice(0, 10)} ${at.slice(11, 19)} UTC.`;
+    }
+  }
+
+  const statusLabel = (s) => s.charAt(0) + s.slice(1).toLowerCase().replaceAll("_", " ");
+  const count = (v) => (v == null ? "—" : String(v));
 
   function explain(e) {
     if (!(e instanceof Failure)) {

@@ -130,6 +130,15 @@ function snapshot() {
         }
         return row;
       }),
+      live_status: document.getElementById("live-status").textContent,
+      live: [...document.querySelectorAll("#live-table tbody tr")].map((tr) => {
+        const row = {};
+        for (const td of tr.cells) {
+          const value = td.dataset.value;
+          row[td.dataset.key] = td.dataset.key === "queue" ? value : value === "" ? null : Number(value);
+        }
+        return row;
+      }),
       skill_options: [...document.getElementById("skill").options].map((o) => o.value),
       controls: {
         range: document.getElementById("range").value,

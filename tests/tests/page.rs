@@ -14,6 +14,8 @@
 mod common;
 #[path = "page/kpi.rs"]
 mod kpi;
+#[path = "page/live.rs"]
+mod live;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ use serde_json::{Value as Json, json};
 /// Two skills whose names need escaping in a URL: a comma and an apostrophe.
 const SKILLS: [&str; 2] = ["Billing, Tier 2", "O'Brien Desk"];
 const TOKEN: &str = "page-test-token-7f3a";
+const LIVE_TOML: &str = "[live]\nwindow = \"24h\"\n";
 /// The page's first two series colours (its palette), as drawn.
 const SERIES_RGB: [[u8; 3]; 2] = [[0x1f, 0x77, 0xb4], [0xd6, 0x27, 0x28]];
 
@@ -235,6 +238,65 @@ fn assert_kpis(snapshot: &Json, truth: &kpi::KpiTruth, what: &str) {
     }
 }
 
+/// The live panel of a snapshot must be the simulator's observations at its now:
+/// one row per queue, its waiting, longest wait and users per routing status, and
+/// the instant it names the plugin's poll.
+fn assert_live(
+    snapshot: &Json,
+    truth: &BTreeMap<String, live::LiveQueue>,
+    poll: jiff::Timestamp,
+    what: &str,
+) {
+    let rows = snapshot["live"].as_array().unwrap();
+    let shown: Vec<&str> = rows.iter().map(|r| r["queue"].as_str().unwrap()).collect();
+    assert_eq!(
+        shown,
+        truth.keys().map(String::as_str).collect::<Vec<_>>(),
+        "{what}: live queues"
+    );
+    for row in rows {
+        let queue = row["queue"].as_str().unwrap();
+        let want = &truth[queue];
+        assert_eq!(
+            row["waiting"].as_i64(),
+            want.waiting,
+            "{what}: {queue} waiting"
+        );
+        assert_eq!(
+            row["longest_waiting_ms"].as_i64(),
+            want.longest_waiting_ms,
+            "{what}: {queue} longest wait"
+        );
+        for status in [
+            "IDLE",
+            "INTERACTING",
+            "COMMUNICATING",
+            "NOT_RESPONDING",
+            "OFF_QUEUE",
+        ] {
+            assert_eq!(
+                row[status].as_i64(),
+                want.statuses.get(status).copied(),
+                "{what}: {queue} {status}"
+            );
+        }
+        for (status, n) in &want.statuses {
+            assert_eq!(
+                row[status.as_str()].as_i64(),
+                Some(*n),
+                "{what}: {queue} {status}"
+            );
+        }
+    }
+    let at = poll.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let status = snapshot["live_status"].as_str().unwrap();
+    assert_eq!(
+        status,
+        format!("{} queue(s), observed {at}.", truth.len()),
+        "{what}"
+    );
+}
+
 /// A `/metrics/kpi` answer's parts summed per window and skill over its groups.
 fn kpi_answer_parts(body: &Json) -> BTreeMap<(i64, String), (i64, i64)> {
     let mut out = BTreeMap::new();
@@ -321,18 +383,16 @@ async fn error_reason(base: &str, path_and_query: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium() {
-    let stack = common::stack::collect_once().await;
+    let stack = common::stack::collect_observing().await;
     let (start, end) = (stack.start, stack.end);
+    // The live state was written at the stack's start: a window that still holds it.
+    let settings = format!("{}{LIVE_TOML}", kpi::SERVICE_LEVEL_TOML);
     let (_open, open) =
-        workspace::start_sidecar(&stack.sidecar_config("open.toml", None, kpi::SERVICE_LEVEL_TOML))
-            .await;
+        workspace::start_sidecar(&stack.sidecar_config("open.toml", None, &settings)).await;
     let guarded = stack.sidecar_config(
         "token.toml",
         None,
-        &format!(
-            "{}[http]\nbearer_token = \"{TOKEN}\"\n",
-            kpi::SERVICE_LEVEL_TOML
-        ),
+        &format!("{settings}[http]\nbearer_token = \"{TOKEN}\"\n"),
     );
     let (_guarded, guarded) = workspace::start_sidecar(&guarded).await;
     let down = format!("http://127.0.0.1:{}", closed_port());
@@ -491,6 +551,22 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     assert_eq!(selected["status_kind"], "ok", "{}", selected["status"]);
     assert_shows(&selected, &truth, "1280x800");
     assert_kpis(&selected, &kpi_truth, "1280x800");
+    // The plugin's poll: the instant its live points carry, read from InfluxDB.
+    let newest = stack
+        .influx
+        .query(
+            "SELECT last(\"member_users\") FROM \"genesys_queue\"",
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    let poll_ns = newest["results"][0]["series"][0]["values"][0][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no live state in InfluxDB: {newest}"));
+    let poll = jiff::Timestamp::from_nanosecond(i128::from(poll_ns)).unwrap();
+    let live_truth = live::live_truth(&stack.sim, poll.as_millisecond());
+    assert!(!live_truth.is_empty(), "the simulator observes queues");
+    assert_live(&selected, &live_truth, poll, "1280x800");
     let url = selected["url"].as_str().unwrap();
     for part in [
         "range=custom",
@@ -603,6 +679,7 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     assert_eq!(right["status_kind"], "ok", "{}", right["status"]);
     assert_shows(&right, &truth, "with the token");
     assert_kpis(&right, &kpi_truth, "with the token");
+    assert_live(&right, &live_truth, poll, "with the token");
     assert!(
         !right["url"].as_str().unwrap().contains(TOKEN),
         "the token stays out of the URL"

@@ -71,17 +71,22 @@ impl Metric {
     }
 
     /// The metric as a contract point, for InfluxDB's `/write`: tags outside the
-    /// contract's (such as the plugin's request counters') and fields that are not
+    /// contract's (the conversations' and the live state's; such as the plugin's
+    /// request counters') and fields that are not
     /// integers or floats are left out.
     pub fn to_point(&self) -> genesys_aht_contract::Point {
         use genesys_aht_contract::FieldValue as Field;
         use genesys_aht_contract::names::tags;
+        use genesys_aht_contract::queue::tags::{PRESENCE, ROUTING_STATUS};
+        // The conversations' tags and the live state's breakdowns: without these, the
+        // points of one queue's routing statuses (or presences) would be one point.
+        let known = || tags::ALL.into_iter().chain([ROUTING_STATUS, PRESENCE]);
         genesys_aht_contract::Point {
             timestamp_ns: self.timestamp.unwrap_or_default(),
             tags: self
                 .tags
                 .iter()
-                .filter_map(|(k, v)| Some((tags::ALL.into_iter().find(|t| t == k)?, v.clone())))
+                .filter_map(|(k, v)| Some((known().find(|t| t == k)?, v.clone())))
                 .collect(),
             fields: self
                 .fields

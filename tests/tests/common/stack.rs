@@ -33,6 +33,16 @@ pub(crate) struct Collected {
 /// The simulator at now, one gather of the plugin (the last 2 h of 15-minute buckets,
 /// by skill), every metric written to InfluxDB.
 pub(crate) async fn collect_once() -> Collected {
+    collect(false).await
+}
+
+/// As [`collect_once`], with the plugin's `[observations]` on: the live queue state
+/// at the simulator's now is written too, stamped at the plugin's poll.
+pub(crate) async fn collect_observing() -> Collected {
+    collect(true).await
+}
+
+async fn collect(observations: bool) -> Collected {
     let now = jiff::Timestamp::now();
     let sim = Sim::start(SimConfig {
         clock: Clock::Fixed(now),
@@ -43,12 +53,15 @@ pub(crate) async fn collect_once() -> Collected {
     .expect("the simulator starts");
     let influx = InfluxDb::start().await.expect("start influxd");
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let plugin_config = PluginConfig::new(&sim.base_url())
+    let mut plugin_config = PluginConfig::new(&sim.base_url())
         .genesys("client_secret", "${SIM_SECRET}")
         .collect("granularity", "15m")
         .collect("lookback", "2h")
-        .collect("group_by", vec!["requestedRoutingSkillId"])
-        .write(&dir);
+        .collect("group_by", vec!["requestedRoutingSkillId"]);
+    if observations {
+        plugin_config = plugin_config.observations("enabled", true);
+    }
+    let plugin_config = plugin_config.write(&dir);
     let mut execd = ExecdConfig::new(workspace::binary("genesys-aht"));
     execd.args = vec![
         "--config".into(),
