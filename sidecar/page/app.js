@@ -1,4 +1,4 @@
-// The sidecar's chart page: reads /skills and /metrics/aht from its own origin,
+// The sidecar's chart page: reads /skills, /metrics/aht and /metrics/kpi from its own origin,
 // keeps its state in the URL, draws with the vendored uPlot. No framework, no build.
 "use strict";
 
@@ -7,8 +7,19 @@
   const REFRESH_MS = 60_000;
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
     "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a"];
+  // The KPIs of /metrics/kpi: name, chart element, how a value reads. ASA is in
+  // seconds; the others are fractions, shown as percentages.
+  const KPIS = [
+    { name: "service_level", el: "kpi-service_level", percent: true },
+    { name: "asa", el: "kpi-asa", percent: false },
+    { name: "abandonment", el: "kpi-abandonment", percent: true },
+    { name: "transfer_rate", el: "kpi-transfer_rate", percent: true },
+  ];
+  // The routing statuses of the live panel's columns, as Genesys spells them; a
+  // status the sidecar answers beyond these gets a column after them.
+  const STATUSES = ["IDLE", "INTERACTING", "COMMUNICATING", "NOT_RESPONDING", "OFF_QUEUE"];
   const $ = (id) => document.getElementById(id);
-  const view = { aht: null, count: null, rows: [], sort: { key: "aht", desc: true }, timer: null };
+  const view = { aht: null, count: null, kpi: {}, rows: [], sort: { key: "aht", desc: true }, timer: null };
   // Read by the browser tests and the benchmark: what the charts and table were given.
   window.ahtPage = view;
 
@@ -127,6 +138,12 @@
     return q;
   }
 
+  function kpiParams(state, kpi) {
+    const q = ahtParams(state);
+    q.set("kpi", kpi);
+    return q;
+  }
+
   function ahtParams(state) {
     const q = params(state);
     q.set("interval", state.interval);
@@ -144,17 +161,23 @@
     const state = readState();
     const mine = ++generation;
     say("Loading…", "info");
+    // The live state fails on its own (a backend without it, no observations): it
+    // never hides the charts, and they never hide it.
+    const live = loadLive(state);
     try {
-      const [skills, answer] = await Promise.all([
+      const [skills, answer, ...kpis] = await Promise.all([
         getJson("/skills", params(state)),
         getJson("/metrics/aht", ahtParams(state)),
+        ...KPIS.map((k) => getJson("/metrics/kpi", kpiParams(state, k.name))),
       ]);
+      const liveAnswer = await live;
       if (mine !== generation) return;
+      renderLive(liveAnswer);
       $("token-form").hidden = !sessionStorage.getItem(TOKEN_KEY);
       fillSkills(skills.data || [], state.skills);
       fillSuggestions(answer.data);
       const folded = fold(answer.data);
-      draw(folded, state);
+      draw(folded, foldKpis(kpis.map((k) => k.data)), state);
       if (folded.skills.length === 0) {
         const [start, end] = rangeOf(state);
         say(`No data: no handled conversations from ${start} to ${end} UTC for this selection.`, "empty");
@@ -162,11 +185,80 @@
         say(`${folded.skills.length} skill(s), ${folded.times.length} window(s). Updated ${new Date().toISOString().slice(11, 19)} UTC.`, "ok");
       }
     } catch (e) {
+      const liveAnswer = await live;
       if (mine !== generation) return;
-      draw(fold([]), state);
+      renderLive(liveAnswer);
+      draw(fold([]), foldKpis(KPIS.map(() => [])), state);
       explain(e);
     }
   }
+
+  /** `/metrics/queues` for the selected queue (all when none): its rows, or the failure. */
+  async function loadLive(state) {
+    const q = new URLSearchParams();
+    if (state.queue) q.set("queue", state.queue);
+    try {
+      return { rows: (await getJson("/metrics/queues", q)).data || [] };
+    } catch (e) {
+      return { error: e };
+    }
+  }
+
+  /**
+   * Each queue's newest observation folded for the panel: waiting summed over media
+   * types, the longest wait the largest of theirs, users per routing status.
+   */
+  function foldLive(rows) {
+    const queues = new Map();
+    for (const row of rows) {
+      const key = row.queue_id ?? row.queue ?? "";
+      let q = queues.get(key);
+      if (!q) {
+        q = { queue: row.queue ?? row.queue_id ?? "(no name)", waiting: null, longest: null, statuses: {}, at: row.timestamp };
+        queues.set(key, q);
+      }
+      if (row.timestamp > q.at) q.at = row.timestamp;
+      if (row.waiting != null) q.waiting = (q.waiting ?? 0) + row.waiting;
+      if (row.longest_waiting_ms != null) q.longest = Math.max(q.longest ?? 0, row.longest_waiting_ms);
+      if (row.routing_status && row.routing_status_users != null) {
+        q.statuses[row.routing_status] = (q.statuses[row.routing_status] ?? 0) + row.routing_status_users;
+      }
+    }
+    return [...queues.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  function renderLive(answer) {
+    const queues = answer.rows ? foldLive(answer.rows) : [];
+    view.live = queues;
+    const seen = new Set(queues.flatMap((q) => Object.keys(q.statuses)));
+    const statuses = [...STATUSES, ...[...seen].filter((s) => !STATUSES.includes(s)).sort()];
+    const head = $("live-table").tHead.rows[0];
+    head.replaceChildren(...["Queue", "Waiting", "Longest wait", ...statuses.map(statusLabel)].map((text) => {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = text;
+      return th;
+    }));
+    $("live-table").tBodies[0].replaceChildren(...queues.map((q) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(q.queue, "queue", q.queue), cell(count(q.waiting), "waiting", q.waiting),
+        cell(q.longest == null ? "—" : formatSeconds(q.longest / 1000), "longest_waiting_ms", q.longest),
+        ...statuses.map((s) => cell(count(q.statuses[s]), s, q.statuses[s])));
+      return tr;
+    }));
+    const line = $("live-status");
+    if (answer.error) {
+      line.textContent = `Live state unavailable: ${answer.error.message}`;
+    } else if (queues.length === 0) {
+      line.textContent = "No queue observed recently (the plugin writes the live state with [observations] enabled = true).";
+    } else {
+      const at = queues.map((q) => q.at).sort().at(-1);
+      line.textContent = `${queues.length} queue(s), observed ${at.slice(0, 10)} ${at.slice(11, 19)} UTC.`;
+    }
+  }
+
+  const statusLabel = (s) => s.charAt(0) + s.slice(1).toLowerCase().replaceAll("_", " ");
+  const count = (v) => (v == null ? "—" : String(v));
 
   function explain(e) {
     if (!(e instanceof Failure)) {
@@ -256,24 +348,80 @@
     return { times: order.map((i) => times[i]), skills, bySkill };
   }
 
+  /**
+   * The KPI answers (in the order of KPIS) summed per window and skill over queues and
+   * media types: each KPI's numerator and denominator are added up, and the value is
+   * their ratio (null when the denominator is 0), never a mean of the groups' values.
+   */
+  function foldKpis(answers) {
+    const times = new Set();
+    const skills = new Set();
+    const sums = answers.map((rows) => {
+      const bySkill = new Map();
+      for (const row of rows) {
+        const t = Date.parse(row.timestamp) / 1000;
+        const skill = row.skill ?? "(no skill tag)";
+        times.add(t);
+        skills.add(skill);
+        let cells = bySkill.get(skill);
+        if (!cells) bySkill.set(skill, (cells = new Map()));
+        const cell = cells.get(t) || { num: 0, den: 0 };
+        cell.num += row.numerator;
+        cell.den += row.denominator;
+        cells.set(t, cell);
+      }
+      return bySkill;
+    });
+    return { times: [...times].sort((a, b) => a - b), skills, sums };
+  }
+
+  /** A KPI's value from its summed parts: null when nothing is in the denominator. */
+  function kpiValue(kpi, num, den) {
+    if (den === 0) return null;
+    return kpi.percent ? num / den : num / den / 1000;
+  }
+
   // ---- Drawing -------------------------------------------------------------------
 
   const color = (i) => PALETTE[i % PALETTE.length];
 
-  function draw(folded, state) {
+  function draw(folded, kpis, state) {
     const seconds = intervalSeconds(state.interval);
     const series = (key) => folded.skills.map((s) => folded.bySkill.get(s)[key]);
     view.aht = chart(view.aht, $("aht-chart"), folded, series("aht"), seconds, formatSeconds);
     view.count = chart(view.count, $("count-chart"), folded, series("count"), seconds, (v) => `${v}`);
-    view.rows = folded.skills.map((skill) => {
+    // One skill list for every KPI chart and the table: a skill keeps its colour.
+    const skills = [...new Set([...folded.skills, ...kpis.skills])].sort((a, b) => a.localeCompare(b));
+    const grid = { times: kpis.times, skills };
+    KPIS.forEach((kpi, k) => {
+      const cells = kpis.sums[k];
+      const values = skills.map((skill) => kpis.times.map((t) => {
+        const cell = cells.get(skill)?.get(t);
+        return cell ? kpiValue(kpi, cell.num, cell.den) : null;
+      }));
+      const format = kpi.percent ? formatPercent : formatSeconds;
+      view.kpi[kpi.name] = chart(view.kpi[kpi.name], $(kpi.el), grid, values, seconds, format, false,
+        kpi.percent ? percentRange : zeroRange);
+    });
+    view.rows = skills.map((skill) => {
       const s = folded.bySkill.get(skill);
-      return { skill, aht: s.sum / s.total / 1000, count: s.total };
+      const row = { skill, aht: s ? s.sum / s.total / 1000 : null, count: s ? s.total : 0 };
+      KPIS.forEach((kpi, k) => {
+        let num = 0;
+        let den = 0;
+        for (const cell of kpis.sums[k].get(skill)?.values() ?? []) {
+          num += cell.num;
+          den += cell.den;
+        }
+        row[kpi.name] = kpiValue(kpi, num, den);
+      });
+      return row;
     });
     renderTable();
   }
 
   /** A chart for these series, made again only when the skills change. */
-  function chart(existing, el, folded, values, seconds, format) {
+  function chart(existing, el, folded, values, seconds, format, tips = true, yRange = undefined) {
     const data = [folded.times, ...values];
     const labels = folded.skills.join("\u0000");
     if (existing && existing.labels === labels) {
@@ -290,7 +438,7 @@
       cursor: { points: { size: 7 }, focus: { prox: 24 } },
       focus: { alpha: 0.35 },
       legend: { live: false },
-      scales: { x: { time: true } },
+      scales: yRange ? { x: { time: true }, y: { range: yRange } } : { x: { time: true } },
       axes: [{ values: (_, ticks) => ticks.map(timeTick), space: 70 }, { values: (_, ticks) => ticks.map(format), size: 60 }],
       series: [
         { label: "Window (UTC)" },
@@ -305,7 +453,7 @@
         })),
       ],
       hooks: {
-        setCursor: [(u) => tooltip(u, holder)],
+        setCursor: tips ? [(u) => tooltip(u, holder)] : [],
         draw: [(u) => {
           // The benchmark's mark: the first chart drawn with data.
           if (u.data[0].length > 0) view.drawnAt ??= performance.now();
@@ -325,6 +473,14 @@
   function intervalSeconds(interval) {
     const m = /^(\d+)(m|h|d)$/.exec(interval);
     return m ? Number(m[1]) * { m: 60, h: 3600, d: 86400 }[m[2]] : 3600;
+  }
+
+  // KPI axes start at 0; an all-zero series still gets a readable scale.
+  const percentRange = (u, min, max) => [0, Math.min(1.05, Math.max(max ?? 0, 0.05) * 1.1)];
+  const zeroRange = (u, min, max) => [0, Math.max(max ?? 0, 1) * 1.1];
+
+  function formatPercent(v) {
+    return v == null ? "" : `${Math.round(v * 100)} %`;
   }
 
   function formatSeconds(v) {
@@ -363,15 +519,18 @@
 
   function renderTable() {
     const { key, desc } = view.sort;
+    // A missing value (null) sorts last either way.
     const rows = [...view.rows].sort((a, b) => {
-      const c = key === "skill" ? a.skill.localeCompare(b.skill) : a[key] - b[key];
-      return desc ? -c : c;
+      if (key === "skill") return desc ? b.skill.localeCompare(a.skill) : a.skill.localeCompare(b.skill);
+      if (a[key] == null || b[key] == null) return (a[key] == null) - (b[key] == null);
+      return desc ? b[key] - a[key] : a[key] - b[key];
     });
     const body = $("summary").tBodies[0];
     body.replaceChildren(...rows.map((r) => {
       const tr = document.createElement("tr");
-      tr.append(cell(r.skill, "skill", r.skill), cell(r.aht.toFixed(1), "aht", r.aht),
-        cell(String(r.count), "count", r.count));
+      tr.append(cell(r.skill, "skill", r.skill), cell(fixed(r.aht), "aht", r.aht),
+        cell(String(r.count), "count", r.count),
+        ...KPIS.map((kpi) => cell(kpi.percent ? percent(r[kpi.name]) : fixed(r[kpi.name]), kpi.name, r[kpi.name])));
       return tr;
     }));
     for (const th of $("summary").tHead.rows[0].cells) {
@@ -380,11 +539,16 @@
     }
   }
 
+  // No value (a denominator of 0, or no data) reads as an em dash.
+  const fixed = (v) => (v == null ? "—" : v.toFixed(1));
+  const percent = (v) => (v == null ? "—" : `${(v * 100).toFixed(1)} %`);
+
+  /** A table cell; `data-value` holds the exact number ("" for none), for the tests. */
   function cell(text, key, value) {
     const td = document.createElement("td");
     td.textContent = text;
     td.dataset.key = key;
-    td.dataset.value = String(value);
+    td.dataset.value = value == null ? "" : String(value);
     return td;
   }
 
@@ -402,7 +566,9 @@
   }
 
   function resize() {
-    for (const [c, el] of [[view.aht, $("aht-chart")], [view.count, $("count-chart")]]) {
+    const charts = [[view.aht, $("aht-chart")], [view.count, $("count-chart")],
+      ...KPIS.map((k) => [view.kpi[k.name], $(k.el)])];
+    for (const [c, el] of charts) {
       c?.plot.setSize({ width: el.clientWidth, height: el.clientHeight - 60 });
     }
   }

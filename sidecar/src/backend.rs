@@ -62,6 +62,9 @@ pub enum UpstreamError {
     /// An answer that is not what the API documents: 502.
     #[error("InfluxDB's answer could not be read: {0}")]
     Decode(String),
+    /// The configured backend cannot answer this route: 501.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// A query ready to send; its text is also the cache key.
@@ -323,6 +326,39 @@ impl Backend {
         data.sort();
         data.dedup();
         Ok((SkillsAnswer::new(data), took))
+    }
+
+    /// Runs the live-state query: each queue's newest observation from `window`
+    /// before now; returns the answer and the upstream latency. InfluxQL only: the
+    /// other backends answer [`UpstreamError::Unsupported`].
+    pub async fn queues(
+        &self,
+        req: &crate::live::QueuesRequest,
+        live: &crate::config::LiveConfig,
+    ) -> Result<(crate::live::QueuesAnswer, Duration), UpstreamError> {
+        if self.kind != BackendKind::Influxql {
+            return Err(UpstreamError::Unsupported(format!(
+                "GET /metrics/queues is answered over influx.backend = \"influxql\" only, not \"{}\"",
+                match self.kind {
+                    BackendKind::Flux => "flux",
+                    BackendKind::Sql => "sql",
+                    BackendKind::Influxql => "influxql",
+                }
+            )));
+        }
+        let now_ns = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
+        let window_ns = i64::try_from(live.window.as_nanos()).unwrap_or(i64::MAX);
+        // Up to a window ahead too: a plugin whose clock is ahead is still live.
+        let range = Range {
+            start_ns: now_ns.saturating_sub(window_ns),
+            end_ns: now_ns.saturating_add(window_ns),
+        };
+        let statement = influxql::latest(&req.queues, range, &self.bucket, &live.measurement);
+        let (rows, took) = self.rows(&Query::InfluxQl(statement)).await?;
+        Ok((
+            crate::live::queues_answer(rows, live.window.as_secs()),
+            took,
+        ))
     }
 
     /// `GET /ping` (204 on 1.x/2.x, 200 on 3.x): is InfluxDB there?

@@ -22,6 +22,7 @@ use moka::Expiry;
 use moka::future::Cache;
 
 use crate::config::CacheConfig;
+use crate::live::QueuesRequest;
 use crate::request::{AhtRequest, KpiRequest, SkillsRequest};
 
 /// What an answer depends on.
@@ -33,6 +34,8 @@ pub enum CacheKey {
     Skills(SkillsRequest),
     /// `GET /metrics/kpi`.
     Kpi(KpiRequest),
+    /// `GET /metrics/queues`: live, cached for the live lifetime.
+    Queues(QueuesRequest),
 }
 
 impl CacheKey {
@@ -42,6 +45,7 @@ impl CacheKey {
             CacheKey::Aht(req) => req.range.end_ns,
             CacheKey::Skills(req) => req.range.end_ns,
             CacheKey::Kpi(req) => req.window.range.end_ns,
+            CacheKey::Queues(_) => i64::MAX,
         }
     }
 
@@ -88,6 +92,7 @@ pub struct AnswerCache {
     ttl: Duration,
     immutable_ttl: Duration,
     horizon: Duration,
+    live_ttl: Duration,
 }
 
 impl AnswerCache {
@@ -106,7 +111,14 @@ impl AnswerCache {
             ttl: config.ttl,
             immutable_ttl: config.immutable_ttl,
             horizon: config.late_data_horizon,
+            live_ttl: config.ttl,
         }
+    }
+
+    /// The same cache, with `ttl` as the lifetime of live answers (`live.ttl`).
+    pub fn with_live_ttl(mut self, ttl: Duration) -> AnswerCache {
+        self.live_ttl = ttl;
+        self
     }
 
     /// The lifetime of an answer for a range ending at `end_ns`: data older than the
@@ -168,12 +180,18 @@ impl AnswerCache {
             None => {
                 let ran = AtomicBool::new(false);
                 let end_ns = key.end_ns();
+                let live = matches!(key, CacheKey::Queues(_));
                 let init = async {
                     ran.store(true, Ordering::Relaxed);
                     // From when the answer arrives: a slow query must not shorten its life.
                     fetch.await.map(|body| Cached {
                         body: Bytes::from(body),
-                        expires_at: Instant::now() + self.ttl_for(end_ns, now_ns()),
+                        expires_at: Instant::now()
+                            + if live {
+                                self.live_ttl
+                            } else {
+                                self.ttl_for(end_ns, now_ns())
+                            },
                     })
                 };
                 let cached = self.entries.try_get_with(name, init).await?;

@@ -68,6 +68,46 @@ pub struct Config {
     /// What the service level's denominator counts (the org's analytics setting).
     #[serde(default)]
     pub service_level: crate::kpi::ServiceLevelConfig,
+    /// The live queue state (`GET /metrics/queues`).
+    #[serde(default)]
+    pub live: LiveConfig,
+}
+
+/// `[live]`: the live queue state the plugin writes with `[observations]` on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    /// How old the newest observation of a queue may be to be answered (a queue
+    /// the plugin stopped observing drops out after this).
+    #[serde(default = "default_live_window", deserialize_with = "duration")]
+    pub window: Duration,
+    /// How long an answer is cached: about the plugin's interval, as nothing newer
+    /// can be there sooner.
+    #[serde(default = "default_live_ttl", deserialize_with = "duration")]
+    pub ttl: Duration,
+    /// The measurement of the live queue state.
+    #[serde(default = "default_live_measurement", deserialize_with = "env_string")]
+    pub measurement: String,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            window: default_live_window(),
+            ttl: default_live_ttl(),
+            measurement: default_live_measurement(),
+        }
+    }
+}
+
+fn default_live_window() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_live_ttl() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_live_measurement() -> String {
+    genesys_aht_contract::queue::MEASUREMENT.to_owned()
 }
 
 /// Which query language and endpoint the sidecar speaks.
@@ -329,6 +369,17 @@ impl Config {
                 "influx.org",
                 "expected an organisation name or ID, not an empty value",
             );
+        }
+        if self.live.window < Duration::from_secs(1)
+            || self.live.window > Duration::from_secs(86_400)
+        {
+            return invalid(
+                "live.window",
+                "expected a duration from 1s to 24h, e.g. \"5m\"",
+            );
+        }
+        if self.live.ttl > self.live.window {
+            return invalid("live.ttl", "expected a duration no longer than live.window");
         }
         if self.influx.backend == BackendKind::Flux && self.influx.org.is_none() {
             return invalid("influx.org", "required when influx.backend = \"flux\"");

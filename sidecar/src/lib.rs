@@ -19,6 +19,7 @@
 //! - [`answer`]: sums per window and series → the JSON answer.
 //! - [`kpi`]: service level, speed of answer, abandonment and transfer rate as
 //!   numerator, denominator and ratio per window and series.
+//! - [`live`]: the live queue state, each queue's newest observation.
 //! - [`cache`]: the moka cache: byte-weighed, per-entry lifetime, coalesced misses.
 //! - [`metrics`]: Prometheus-format self metrics.
 //! - [`routes`], [`auth`], [`error`], [`state`]: the HTTP surface.
@@ -41,6 +42,7 @@ pub mod headers;
 pub mod identity;
 pub mod kpi;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod page;
 pub mod reload;

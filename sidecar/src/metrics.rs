@@ -38,6 +38,8 @@ struct Latency {
 pub fn route_label(path: &str) -> &'static str {
     match path {
         "/metrics/aht" => "/metrics/aht",
+        "/metrics/kpi" => "/metrics/kpi",
+        "/metrics/queues" => "/metrics/queues",
         "/skills" => "/skills",
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",

@@ -19,6 +19,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::headers::cache_control;
 use crate::kpi::KpiAnswer;
 use crate::limits::{ClientKey, Limit};
+use crate::live::{QueuesAnswer, parse_queues};
 use crate::request::{Invalid, parse_aht, parse_kpi, parse_skills};
 use crate::state::AppState;
 
@@ -33,6 +34,7 @@ pub fn route(state: Arc<AppState>) -> Router {
     let data = data
         .push(Router::with_path("metrics/aht").get(Aht(state.clone())))
         .push(Router::with_path("metrics/kpi").get(KpiRoute(state.clone())))
+        .push(Router::with_path("metrics/queues").get(Queues(state.clone())))
         .push(Router::with_path("skills").get(Skills(state.clone())));
     let router = Router::new()
         .push(data)
@@ -136,6 +138,45 @@ impl KpiRoute {
     async fn handle(&self, req: &mut Request, res: &mut Response) {
         let result = answer(&self.0, req, |req, limits| {
             parse_kpi(query_pairs(req), limits).map(CacheKey::Kpi)
+        })
+        .await;
+        write_json(res, result);
+    }
+}
+
+/// `GET /metrics/queues`.
+#[derive(Debug)]
+struct Queues(Arc<AppState>);
+
+/// The live queue state: each queue's newest observation (the plugin's
+/// `[observations]`, measurement `genesys_queue`), per media type, routing status
+/// and presence.
+///
+/// Only queues observed within `live.window` of now are listed; answers are cached
+/// for `live.ttl`. Answered over `influx.backend = "influxql"`; the Flux and SQL
+/// backends answer 501 `not_implemented`.
+#[endpoint(
+    tags("data"),
+    parameters(
+        ("queue" = Option<Vec<String>>, Query, style = Form, explode, description = "Only these queue names (repeatable, exact); $__all or empty: every queue"),
+        ("var-queue" = Option<Vec<String>>, Query, style = Form, explode, description = "Grafana's ${queue:queryparam}, as queue"),
+    ),
+    responses(
+        (status_code = 200, description = "Each queue's newest observation", body = QueuesAnswer),
+        (status_code = 400, description = "Invalid request", body = ErrorBody),
+        (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status_code = 414, description = "Query string longer than limits.max_query_bytes", body = ErrorBody),
+        (status_code = 429, description = "This client is over its cache-miss rate or concurrent queries (rate_limited, with Retry-After), or InfluxDB asks to slow down (upstream_rate_limited, its Retry-After passed on)", body = ErrorBody),
+        (status_code = 501, description = "The configured backend (flux, sql) does not answer the live state", body = ErrorBody),
+        (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
+        (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
+        (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),
+    )
+)]
+impl Queues {
+    async fn handle(&self, req: &mut Request, res: &mut Response) {
+        let result = answer(&self.0, req, |req, limits| {
+            parse_queues(query_pairs(req), limits).map(CacheKey::Queues)
         })
         .await;
         write_json(res, result);
@@ -249,14 +290,22 @@ async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError
     let _slot = state.upstream_slots.acquire().await.ok();
     let backend = &state.backend;
     let range = match key {
-        CacheKey::Aht(request) => request.range,
-        CacheKey::Skills(request) => request.range,
-        CacheKey::Kpi(request) => request.window.range,
+        CacheKey::Aht(request) => Some(request.range),
+        CacheKey::Skills(request) => Some(request.range),
+        CacheKey::Kpi(request) => Some(request.window.range),
+        // The live state carries the current names in its newest points.
+        CacheKey::Queues(_) => None,
     };
-    let (names, names_took) = backend.names(range).await?;
-    if !names_took.is_zero() {
-        state.metrics.upstream(names_took);
-    }
+    let names = match range {
+        Some(range) => {
+            let (names, names_took) = backend.names(range).await?;
+            if !names_took.is_zero() {
+                state.metrics.upstream(names_took);
+            }
+            names
+        }
+        None => Arc::default(),
+    };
     let (json, took) = match key {
         CacheKey::Aht(request) => {
             let query = backend.aht_query(request, &names);
@@ -273,6 +322,10 @@ async fn fetch(state: &AppState, key: &CacheKey) -> Result<String, UpstreamError
         CacheKey::Skills(request) => {
             let query = backend.skills_query(request);
             let (answer, took) = backend.skills(&query, &names).await?;
+            (serde_json::to_string(&answer), took)
+        }
+        CacheKey::Queues(request) => {
+            let (answer, took) = backend.queues(request, &state.live).await?;
             (serde_json::to_string(&answer), took)
         }
     };

@@ -60,13 +60,14 @@ pub fn state(config: &Config) -> Result<Arc<AppState>, StartError> {
     };
     Ok(Arc::new(AppState {
         backend: Backend::new(&config.influx)?,
-        cache: AnswerCache::new(&config.cache),
+        cache: AnswerCache::new(&config.cache).with_live_ttl(config.live.ttl),
         metrics: Metrics::default(),
         limits: config.limits.clone(),
         tokens,
         clients: ClientLimits::new(&config.limits),
         upstream_slots: Semaphore::new(config.influx.max_concurrent_queries),
         service_level: config.service_level.clone(),
+        live: config.live.clone(),
     }))
 }
 

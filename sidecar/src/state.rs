@@ -31,4 +31,6 @@ pub struct AppState {
     pub upstream_slots: Semaphore,
     /// What the service level's denominator counts.
     pub service_level: ServiceLevelConfig,
+    /// The live queue state's window, cache lifetime and measurement.
+    pub live: crate::config::LiveConfig,
 }

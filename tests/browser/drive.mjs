@@ -1,6 +1,6 @@
 // Runs Debian's chromium (headless, through playwright-core; no browser is ever
 // downloaded) through a list of steps given as JSON, and prints what it saw as JSON:
-// page snapshots (status text, the charts' series, the table, the URL, layout
+// page snapshots (status text, the charts' series, the KPI charts', the table, the URL, layout
 // shift), every request the browser made, and page errors. It asserts nothing: the
 // Rust tests (tests/tests/page.rs) do, against their own ground truth.
 //
@@ -119,12 +119,26 @@ function snapshot() {
       text: document.body.innerText,
       aht: chart(v.aht),
       count: chart(v.count),
-      table: [...document.querySelectorAll("#summary tbody tr")].map((tr) => ({
-        skill: tr.cells[0].dataset.value,
-        aht: Number(tr.cells[1].dataset.value),
-        aht_text: tr.cells[1].textContent,
-        count: Number(tr.cells[2].dataset.value),
-      })),
+      kpi: Object.fromEntries(Object.entries(v.kpi || {}).map(([name, c]) => [name, chart(c)])),
+      table: [...document.querySelectorAll("#summary tbody tr")].map((tr) => {
+        const row = {};
+        for (const td of tr.cells) {
+          const value = td.dataset.value;
+          // Numbers as numbers, no value ("") as null; each cell's text beside it.
+          row[td.dataset.key] = td.dataset.key === "skill" ? value : value === "" ? null : Number(value);
+          row[`${td.dataset.key}_text`] = td.textContent;
+        }
+        return row;
+      }),
+      live_status: document.getElementById("live-status").textContent,
+      live: [...document.querySelectorAll("#live-table tbody tr")].map((tr) => {
+        const row = {};
+        for (const td of tr.cells) {
+          const value = td.dataset.value;
+          row[td.dataset.key] = td.dataset.key === "queue" ? value : value === "" ? null : Number(value);
+        }
+        return row;
+      }),
       skill_options: [...document.getElementById("skill").options].map((o) => o.value),
       controls: {
         range: document.getElementById("range").value,

@@ -2,7 +2,9 @@
 //! stack: the simulator → the real `genesys-aht` binary (the execd harness) → the
 //! real InfluxDB 1.x → the real `genesys-aht-sidecar`. A person's steps (a custom
 //! range, the 15-minute interval, two skills) must draw series and a table equal to
-//! `/metrics/aht`'s answer and to the simulator's ground truth; the link the page
+//! `/metrics/aht`'s answer and to the simulator's ground truth, and KPI charts and
+//! columns equal to `/metrics/kpi`'s and to the truth by the README's definitions;
+//! the link the page
 //! puts in the address bar must show the same at a phone's width; the bearer-token,
 //! no-data, 400 and 503 states must say so on the page; the browser must request
 //! nothing outside the sidecar's origin; screenshots must show drawn charts.
@@ -10,6 +12,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "page/kpi.rs"]
+mod kpi;
+#[path = "page/live.rs"]
+mod live;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ use serde_json::{Value as Json, json};
 /// Two skills whose names need escaping in a URL: a comma and an apostrophe.
 const SKILLS: [&str; 2] = ["Billing, Tier 2", "O'Brien Desk"];
 const TOKEN: &str = "page-test-token-7f3a";
+const LIVE_TOML: &str = "[live]\nwindow = \"24h\"\n";
 /// The page's first two series colours (its palette), as drawn.
 const SERIES_RGB: [[u8; 3]; 2] = [[0x1f, 0x77, 0xb4], [0xd6, 0x27, 0x28]];
 
@@ -156,6 +163,155 @@ fn assert_tooltip(snapshot: &Json, truth: &Sums) {
     assert_eq!(shown, want, "{tip}");
 }
 
+/// The KPI charts and the table's KPI columns of a snapshot must be the truth: each
+/// chart's drawn points the values of the windows whose denominator is not 0, and
+/// each row the ratio of the parts summed over the range (— when the sum is 0).
+fn assert_kpis(snapshot: &Json, truth: &kpi::KpiTruth, what: &str) {
+    for name in kpi::KPIS {
+        let chart = &snapshot["kpi"][name];
+        let labels: Vec<&str> = chart["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert_eq!(labels, SKILLS, "{what}: {name}: one series per skill");
+        let drawn = chart_points(&snapshot["kpi"], name);
+        let want: BTreeMap<(i64, String), f64> = truth
+            .iter()
+            .filter_map(|(key, parts)| Some((key.clone(), kpi::value(name, parts[name])?)))
+            .collect();
+        assert_eq!(
+            drawn.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{what}: {name}: points"
+        );
+        for (key, v) in &want {
+            assert!(
+                (drawn[key] - v).abs() < 1e-9,
+                "{what}: {name} {key:?}: {} != {v}",
+                drawn[key]
+            );
+        }
+    }
+    let table = snapshot["table"].as_array().unwrap();
+    for row in table {
+        let skill = row["skill"].as_str().unwrap();
+        for name in kpi::KPIS {
+            let (num, den) = truth
+                .iter()
+                .filter(|((_, s), _)| s == skill)
+                .fold((0, 0), |(n, d), (_, parts)| {
+                    (n + parts[name].0, d + parts[name].1)
+                });
+            let want = kpi::value(name, (num, den));
+            let text = row[format!("{name}_text")].as_str().unwrap();
+            match want {
+                None => {
+                    assert_eq!(row[name], Json::Null, "{what}: {skill} {name}");
+                    assert_eq!(text, "—", "{what}: {skill} {name}");
+                }
+                Some(v) => {
+                    let shown = row[name].as_f64().unwrap();
+                    assert!(
+                        (shown - v).abs() < 1e-9,
+                        "{what}: {skill} {name}: {shown} != {v}"
+                    );
+                    // One decimal: a percentage for the fractions, seconds for ASA.
+                    let (number, scale) = match text.strip_suffix(" %") {
+                        Some(n) => (n, 100.0),
+                        None => (text, 1.0),
+                    };
+                    assert_eq!(
+                        scale == 1.0,
+                        name == "asa",
+                        "{what}: {skill} {name}: {text}"
+                    );
+                    let number: f64 = number.parse().unwrap();
+                    assert!(
+                        (number - v * scale).abs() <= 0.05 + 1e-9,
+                        "{what}: {skill} {name}: {text} for {v}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The live panel of a snapshot must be the simulator's observations at its now:
+/// one row per queue, its waiting, longest wait and users per routing status, and
+/// the instant it names the plugin's poll.
+fn assert_live(
+    snapshot: &Json,
+    truth: &BTreeMap<String, live::LiveQueue>,
+    poll: jiff::Timestamp,
+    what: &str,
+) {
+    let rows = snapshot["live"].as_array().unwrap();
+    let shown: Vec<&str> = rows.iter().map(|r| r["queue"].as_str().unwrap()).collect();
+    assert_eq!(
+        shown,
+        truth.keys().map(String::as_str).collect::<Vec<_>>(),
+        "{what}: live queues"
+    );
+    for row in rows {
+        let queue = row["queue"].as_str().unwrap();
+        let want = &truth[queue];
+        assert_eq!(
+            row["waiting"].as_i64(),
+            want.waiting,
+            "{what}: {queue} waiting"
+        );
+        assert_eq!(
+            row["longest_waiting_ms"].as_i64(),
+            want.longest_waiting_ms,
+            "{what}: {queue} longest wait"
+        );
+        for status in [
+            "IDLE",
+            "INTERACTING",
+            "COMMUNICATING",
+            "NOT_RESPONDING",
+            "OFF_QUEUE",
+        ] {
+            assert_eq!(
+                row[status].as_i64(),
+                want.statuses.get(status).copied(),
+                "{what}: {queue} {status}"
+            );
+        }
+        for (status, n) in &want.statuses {
+            assert_eq!(
+                row[status.as_str()].as_i64(),
+                Some(*n),
+                "{what}: {queue} {status}"
+            );
+        }
+    }
+    let at = poll.strftime("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let status = snapshot["live_status"].as_str().unwrap();
+    assert_eq!(
+        status,
+        format!("{} queue(s), observed {at}.", truth.len()),
+        "{what}"
+    );
+}
+
+/// A `/metrics/kpi` answer's parts summed per window and skill over its groups.
+fn kpi_answer_parts(body: &Json) -> BTreeMap<(i64, String), (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for row in body["data"].as_array().unwrap() {
+        let t: jiff::Timestamp = row["timestamp"].as_str().unwrap().parse().unwrap();
+        let skill = row["skill"].as_str().unwrap().to_owned();
+        let e = out.entry((t.as_second(), skill)).or_insert((0, 0));
+        e.0 += row["numerator"].as_i64().unwrap();
+        e.1 += row["denominator"].as_i64().unwrap();
+    }
+    // A window of nothing (both 0) is no data, as in the truth.
+    out.retain(|_, parts| *parts != (0, 0));
+    out
+}
+
 fn table_counts(snapshot: &Json) -> Vec<i64> {
     snapshot["table"]
         .as_array()
@@ -227,14 +383,16 @@ async fn error_reason(base: &str, path_and_query: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium() {
-    let stack = common::stack::collect_once().await;
+    let stack = common::stack::collect_observed().await;
     let (start, end) = (stack.start, stack.end);
+    // The live state was written at the stack's start: a window that still holds it.
+    let settings = format!("{}{LIVE_TOML}", kpi::SERVICE_LEVEL_TOML);
     let (_open, open) =
-        workspace::start_sidecar(&stack.sidecar_config("open.toml", None, "")).await;
+        workspace::start_sidecar(&stack.sidecar_config("open.toml", None, &settings)).await;
     let guarded = stack.sidecar_config(
         "token.toml",
         None,
-        &format!("[http]\nbearer_token = \"{TOKEN}\"\n"),
+        &format!("{settings}[http]\nbearer_token = \"{TOKEN}\"\n"),
     );
     let (_guarded, guarded) = workspace::start_sidecar(&guarded).await;
     let down = format!("http://127.0.0.1:{}", closed_port());
@@ -265,6 +423,35 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     )
     .await;
     assert_eq!(answer_sums(&answer), truth, "/metrics/aht is the truth");
+    let kpi_truth: kpi::KpiTruth = kpi::kpi_by_skill(&stack.sim, start, end, 900)
+        .into_iter()
+        .filter(|((_, skill), _)| SKILLS.contains(&skill.as_str()))
+        .collect();
+    for name in kpi::KPIS {
+        let answer = workspace::get_json(
+            &open,
+            "/metrics/kpi",
+            &[
+                ("kpi", name),
+                ("start_date", &format!("{from}:00Z")),
+                ("end_date", &format!("{to}:00Z")),
+                ("interval", "15m"),
+                ("var-skill", SKILLS[0]),
+                ("var-skill", SKILLS[1]),
+            ],
+        )
+        .await;
+        let want: BTreeMap<(i64, String), (i64, i64)> = kpi_truth
+            .iter()
+            .map(|(key, parts)| (key.clone(), parts[name]))
+            .filter(|(_, parts)| *parts != (0, 0))
+            .collect();
+        assert_eq!(
+            kpi_answer_parts(&answer),
+            want,
+            "/metrics/kpi {name} is the truth"
+        );
+    }
 
     // The page and its files carry a policy that allows this origin only.
     for path in ["/", "/page/app.js", "/page/uPlot.iife.min.js"] {
@@ -363,6 +550,23 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     let selected = shot("selected");
     assert_eq!(selected["status_kind"], "ok", "{}", selected["status"]);
     assert_shows(&selected, &truth, "1280x800");
+    assert_kpis(&selected, &kpi_truth, "1280x800");
+    // The plugin's poll: the instant its live points carry, read from InfluxDB.
+    let newest = stack
+        .influx
+        .query(
+            "SELECT last(\"member_users\") FROM \"genesys_queue\"",
+            &json!({}),
+        )
+        .await
+        .unwrap();
+    let poll_ns = newest["results"][0]["series"][0]["values"][0][0]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no live state in InfluxDB: {newest}"));
+    let poll = jiff::Timestamp::from_nanosecond(i128::from(poll_ns)).unwrap();
+    let live_truth = live::live_truth(&stack.sim, poll.as_millisecond());
+    assert!(!live_truth.is_empty(), "the simulator observes queues");
+    assert_live(&selected, &live_truth, poll, "1280x800");
     let url = selected["url"].as_str().unwrap();
     for part in [
         "range=custom",
@@ -376,6 +580,7 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     let phone_view = shot("phone");
     assert_eq!(phone_view["url"], selected["url"]);
     assert_shows(&phone_view, &truth, "390x844, from the link");
+    assert_kpis(&phone_view, &kpi_truth, "390x844, from the link");
     assert_eq!(
         phone_view["controls"], selected["controls"],
         "the controls show the link's state"
@@ -473,6 +678,8 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     let right = shot("token_right");
     assert_eq!(right["status_kind"], "ok", "{}", right["status"]);
     assert_shows(&right, &truth, "with the token");
+    assert_kpis(&right, &kpi_truth, "with the token");
+    assert_live(&right, &live_truth, poll, "with the token");
     assert!(
         !right["url"].as_str().unwrap().contains(TOKEN),
         "the token stays out of the URL"

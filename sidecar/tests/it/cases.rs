@@ -245,7 +245,8 @@ pub(crate) async fn check_skills(sidecar: &Running) {
     assert_eq!((status, body["data"].clone()), (200, serde_json::json!([])));
 }
 
-/// Hostile values: each is a 400 or an empty answer, never data and never a 5xx.
+/// Hostile values: each is a 400 or an empty answer, never data and never a 5xx
+/// (`/metrics/queues` too, where the backend answers it).
 pub(crate) async fn check_hostile(sidecar: &Running) {
     let long = "ü".repeat(300);
     let hostile = [
@@ -263,7 +264,21 @@ pub(crate) async fn check_hostile(sidecar: &Running) {
         "Tech%20Support",
     ];
     let end = T0_NS + 6 * HOUR_NS;
+    // The live state: answered over InfluxQL, a 501 on the other backends.
+    let (status, body) = get(sidecar, "/metrics/queues").await;
+    let live = match status {
+        200 => true,
+        501 => {
+            assert_eq!(body["error"], "not_implemented", "{body}");
+            false
+        }
+        other => panic!("/metrics/queues gave {other}: {body}"),
+    };
     for value in hostile {
+        if live {
+            let q = format!("/metrics/queues?{}", query(&[("queue", value)]));
+            check_hostile_answer(sidecar, &q, "queue", value).await;
+        }
         for name in ["skill", "queue", "media_type"] {
             let extra = [("interval", "1h"), (name, value)];
             let aht = aht_query(T0_NS, end, &extra);

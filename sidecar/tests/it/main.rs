@@ -7,6 +7,8 @@
 //! - `flux`: against a stand-in for InfluxDB 2.x's `/api/v2/query` (no 2.x can run
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `kpi`: `GET /metrics/kpi` against the real InfluxDB 1.6, by each KPI's definition;
+//! - `live`: `GET /metrics/queues` against the real InfluxDB 1.6: each queue's newest
+//!   poll, by definition from the points written;
 //! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
 //! - `tls`: the sidecar's own TLS, client certificates, certificates replaced on disk;
 //! - `limits`: per-client limits against the real 1.6 (its own log counts the
@@ -25,6 +27,7 @@ mod influxdb3;
 mod influxql;
 mod kpi;
 mod limits;
+mod live;
 mod rotation;
 mod service;
 mod standin;

@@ -125,6 +125,20 @@ async fn the_openapi_document_describes_the_endpoints_and_swagger_ui_is_served()
         "{aht}"
     );
     assert!(doc["paths"]["/skills"]["get"].is_object());
+    let queues = &doc["paths"]["/metrics/queues"]["get"];
+    let names: Vec<&str> = queues["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["queue", "var-queue"]);
+    for status in ["200", "400", "401", "501", "503"] {
+        assert!(
+            queues["responses"][status].is_object(),
+            "{status}: {queues}"
+        );
+    }
     let ui = reqwest::get(format!("http://{}/swagger-ui/", sidecar.addr))
         .await
         .unwrap();
