@@ -122,7 +122,7 @@ async fn gather_after_the_restart(execd: &Execd) {
             .wait_until(Duration::from_secs(5), |r| r.starts == 2)
             .await
     );
-    execd.gather().await.unwrap();
+    execd.gather().await.expect("a gather after the restart");
     assert!(
         execd
             .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
