@@ -29,6 +29,18 @@ pub const AVG_HANDLE_TIME: &str = "avg_handle_time";
 /// The Genesys metric behind handle time.
 pub const HANDLE_METRIC: &str = "tHandle";
 
+/// The Genesys metrics behind average handle time and its parts: handle, talk, hold,
+/// after-call work, answer and abandon times, offered counts.
+pub const AHT_METRICS: [&str; 7] = [
+    HANDLE_METRIC,
+    "tTalk",
+    "tHeld",
+    "tAcw",
+    kpi_metrics::ANSWERED,
+    kpi_metrics::ABANDON,
+    kpi_metrics::OFFERED,
+];
+
 /// The Genesys metrics behind the contact-centre KPIs read beside AHT (service level,
 /// average speed of answer, abandonment, transfer rate). Their fields follow the
 /// usual rules: [`count_field`] and [`sum_ms_field`] for `t*`, [`field_stem`] for `n*`.

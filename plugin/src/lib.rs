@@ -58,3 +58,7 @@ pub(crate) mod trigger;
 /// The environment variable naming the file the `test-clock` build reads "now" from.
 #[cfg(feature = "test-clock")]
 pub use clock::NOW_FILE_VAR;
+/// The environment variable the `test-clock` build reads the request budget's window
+/// from (milliseconds).
+#[cfg(feature = "test-clock")]
+pub use clock::RATE_WINDOW_VAR;

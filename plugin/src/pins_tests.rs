@@ -32,6 +32,16 @@ fn poll(pins: &mut NamePins, buckets: &[&str], name: &str, end: &str) -> (Vec<Po
     (points, changed)
 }
 
+/// One poll: the 09:00 bucket of skill `s1` named `Sales`, window ending at 09:15.
+fn poll_sales_at_nine(pins: &mut NamePins) -> (Vec<Point>, bool) {
+    poll(
+        pins,
+        &["2025-03-10T09:00:00Z"],
+        "Sales",
+        "2025-03-10T09:15:00Z",
+    )
+}
+
 #[test]
 fn a_rename_takes_effect_after_the_buckets_already_written() {
     let mut pins = NamePins::default();
@@ -71,18 +81,8 @@ fn a_rename_takes_effect_after_the_buckets_already_written() {
 #[test]
 fn an_unchanged_name_in_an_already_reached_window_changes_nothing() {
     let mut pins = NamePins::default();
-    poll(
-        &mut pins,
-        &["2025-03-10T09:00:00Z"],
-        "Sales",
-        "2025-03-10T09:15:00Z",
-    );
-    let (again, changed) = poll(
-        &mut pins,
-        &["2025-03-10T09:00:00Z"],
-        "Sales",
-        "2025-03-10T09:15:00Z",
-    );
+    poll_sales_at_nine(&mut pins);
+    let (again, changed) = poll_sales_at_nine(&mut pins);
     assert!(!changed, "nothing to save");
     assert_eq!(names(&again), ["Sales"]);
 }
@@ -90,12 +90,7 @@ fn an_unchanged_name_in_an_already_reached_window_changes_nothing() {
 #[test]
 fn pins_survive_a_save_and_a_reload() {
     let mut pins = NamePins::default();
-    poll(
-        &mut pins,
-        &["2025-03-10T09:00:00Z"],
-        "Sales",
-        "2025-03-10T09:15:00Z",
-    );
+    poll_sales_at_nine(&mut pins);
     let text = serde_json::to_string(&pins).expect("json");
     let mut reloaded: NamePins = serde_json::from_str(&text).expect("parse");
     assert_eq!(reloaded, pins);

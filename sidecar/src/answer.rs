@@ -47,12 +47,9 @@ pub struct AhtAnswer {
 pub struct AhtWindow {
     /// Window start (RFC 3339, UTC).
     pub timestamp: String,
-    /// Requested skill name, the skill's current one (a renamed skill is one series
-    /// under its new name); `null` when the data is not grouped by skill.
-    pub skill: Option<String>,
-    /// Requested skill ID (joined IDs for a flattened skill set), when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_id: Option<String>,
+    /// The group: names and IDs.
+    #[serde(flatten)]
+    pub group: WindowGroup,
     /// `sum(handle_sum_ms) / sum(handle_count) / 1000`, in seconds; `null` when no
     /// conversation was handled in the window (`conversation_count` is 0).
     pub avg_handle_time: Option<f64>,
@@ -60,6 +57,18 @@ pub struct AhtWindow {
     pub conversation_count: i64,
     /// Total handle time in milliseconds: `sum(handle_sum_ms)`, for re-weighting.
     pub handle_sum_ms: i64,
+}
+
+/// The group of one window in an answer (`/metrics/aht`, `/metrics/kpi`): the names
+/// (current ones) and IDs of its tags, each present when the data is grouped by it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct WindowGroup {
+    /// Requested skill name, the skill's current one (a renamed skill is one series
+    /// under its new name); `null` when the data is not grouped by skill.
+    pub skill: Option<String>,
+    /// Requested skill ID (joined IDs for a flattened skill set), when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_id: Option<String>,
     /// Queue name (its current one), when the data is grouped by queue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
@@ -72,6 +81,48 @@ pub struct AhtWindow {
     /// Direction, when the data is grouped by direction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
+}
+
+impl WindowGroup {
+    /// The group of a backend's window (tag → value).
+    pub fn from_tags(mut tags: BTreeMap<String, String>) -> WindowGroup {
+        WindowGroup {
+            skill: tags.remove(tags::SKILL),
+            skill_id: tags.remove(tags::SKILL_ID),
+            queue: tags.remove(tags::QUEUE),
+            queue_id: tags.remove(tags::QUEUE_ID),
+            media_type: tags.remove(tags::MEDIA_TYPE),
+            direction: tags.remove(tags::DIRECTION),
+        }
+    }
+
+    /// The order of an answer's windows of one time: the names, then the other
+    /// tags, then the IDs that tell apart two series of one name.
+    pub(crate) fn order(&self) -> [Option<&String>; 6] {
+        [
+            self.skill.as_ref(),
+            self.queue.as_ref(),
+            self.media_type.as_ref(),
+            self.direction.as_ref(),
+            self.skill_id.as_ref(),
+            self.queue_id.as_ref(),
+        ]
+    }
+}
+
+/// Sorts an answer's windows, each with its start, by time then group
+/// ([`WindowGroup::order`]), and drops the starts.
+///
+/// Ordered on the answer's own fields: looking each tag up in every window's map,
+/// on both sides of every comparison, was most of the time of a large answer.
+/// Windows were merged by series, so no two keys are equal and an unstable sort
+/// (no buffer) gives one order.
+pub(crate) fn in_order<W>(mut windows: Vec<(i64, W)>, group: fn(&W) -> &WindowGroup) -> Vec<W> {
+    windows.sort_unstable_by(|(a_ns, a), (b_ns, b)| {
+        a_ns.cmp(b_ns)
+            .then_with(|| group(a).order().cmp(&group(b).order()))
+    });
+    windows.into_iter().map(|(_, w)| w).collect()
 }
 
 /// The body of `GET /skills`.
@@ -111,18 +162,12 @@ impl AhtWindow {
         let count = sums.handle_count.unwrap_or(0.0).round() as i64;
         let sum_ms = sums.handle_sum_ms.unwrap_or(0.0).round() as i64;
         let avg_handle_time = (count > 0).then(|| sum_ms as f64 / count as f64 / 1000.0);
-        let mut group = sums.group;
         AhtWindow {
             timestamp: rfc3339(sums.start_ns),
-            skill: group.remove(tags::SKILL),
-            skill_id: group.remove(tags::SKILL_ID),
+            group: WindowGroup::from_tags(sums.group),
             avg_handle_time,
             conversation_count: count,
             handle_sum_ms: sum_ms,
-            queue: group.remove(tags::QUEUE),
-            queue_id: group.remove(tags::QUEUE_ID),
-            media_type: group.remove(tags::MEDIA_TYPE),
-            direction: group.remove(tags::DIRECTION),
         }
     }
 }
@@ -153,20 +198,12 @@ pub fn aht_answer(mut windows: Vec<WindowSums>, names: &NameIndex, filters: &Fil
             }
         }
     }
-    let mut answer: Vec<(i64, AhtWindow)> = merged
+    let answer: Vec<(i64, AhtWindow)> = merged
         .into_values()
         .map(|w| (w.start_ns, AhtWindow::from_sums(w)))
         .collect();
-    // Ordered on the answer's own fields: looking each tag up in every window's map,
-    // on both sides of every comparison, was most of the time of a large answer.
-    // Windows were merged by series, so no two keys are equal and an unstable sort
-    // (no buffer) gives one order.
-    answer.sort_unstable_by(|(a_ns, a), (b_ns, b)| {
-        a_ns.cmp(b_ns)
-            .then_with(|| a.group_order().cmp(&b.group_order()))
-    });
     AhtAnswer {
-        data: answer.into_iter().map(|(_, w)| w).collect(),
+        data: in_order(answer, |w| &w.group),
     }
 }
 
@@ -174,21 +211,6 @@ fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a + b),
         (a, b) => a.or(b),
-    }
-}
-
-impl AhtWindow {
-    /// The names, then the other tags, then the IDs that tell apart two series of one
-    /// name.
-    fn group_order(&self) -> [Option<&String>; 6] {
-        [
-            self.skill.as_ref(),
-            self.queue.as_ref(),
-            self.media_type.as_ref(),
-            self.direction.as_ref(),
-            self.skill_id.as_ref(),
-            self.queue_id.as_ref(),
-        ]
     }
 }
 
@@ -231,7 +253,7 @@ mod tests {
         let order: Vec<_> = answer
             .data
             .iter()
-            .map(|w| w.skill.clone().unwrap())
+            .map(|w| w.group.skill.clone().unwrap())
             .collect();
         assert_eq!(order, ["c", "a", "b"]);
     }
@@ -265,7 +287,7 @@ mod tests {
         let order: Vec<(String, [Option<&String>; 6])> = answer
             .data
             .iter()
-            .map(|w| (w.timestamp.clone(), w.group_order()))
+            .map(|w| (w.timestamp.clone(), w.group.order()))
             .collect();
         let s = |v: &str| Some(v.to_string());
         let want = [

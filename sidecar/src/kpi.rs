@@ -8,10 +8,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use genesys_aht_contract::names::{count_field, field_stem, sum_ms_field, tags};
+use genesys_aht_contract::names::{count_field, field_stem, sum_ms_field};
 use salvo::oapi::ToSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::answer::{WindowGroup, in_order};
 use crate::identity::{self, Identity, NameIndex};
 use crate::request::{Filters, rfc3339};
 
@@ -181,11 +182,9 @@ pub struct KpiAnswer {
 pub struct KpiWindow {
     /// Window start (RFC 3339, UTC).
     pub timestamp: String,
-    /// Skill name (its current one); `null` when the data is not grouped by skill.
-    pub skill: Option<String>,
-    /// Skill ID, when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_id: Option<String>,
+    /// The group: names and IDs.
+    #[serde(flatten)]
+    pub group: WindowGroup,
     /// `numerator / denominator` (ASA: `/ 1000`, in seconds; the others a fraction,
     /// 0.8 = 80 %); `null` when the denominator is 0.
     pub value: Option<f64>,
@@ -193,31 +192,6 @@ pub struct KpiWindow {
     pub numerator: i64,
     /// The denominator's sum, for re-aggregating windows.
     pub denominator: i64,
-    /// Queue name, when the data is grouped by queue.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue: Option<String>,
-    /// Queue ID, when written.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue_id: Option<String>,
-    /// Media type, when the data is grouped by media type.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    /// Direction, when the data is grouped by direction.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
-}
-
-impl KpiWindow {
-    fn group_order(&self) -> [Option<&String>; 6] {
-        [
-            self.skill.as_ref(),
-            self.queue.as_ref(),
-            self.media_type.as_ref(),
-            self.direction.as_ref(),
-            self.skill_id.as_ref(),
-            self.queue_id.as_ref(),
-        ]
-    }
 }
 
 /// Turns a backend's windows into the answer, as [`crate::answer::aht_answer`] does:
@@ -251,34 +225,24 @@ pub fn kpi_answer(
             }
         }
     }
-    let mut data: Vec<(i64, KpiWindow)> = merged
+    let data: Vec<(i64, KpiWindow)> = merged
         .into_values()
         .map(|w| (w.start_ns, window(w, kpi, sl)))
         .collect();
-    data.sort_unstable_by(|(a_ns, a), (b_ns, b)| {
-        a_ns.cmp(b_ns)
-            .then_with(|| a.group_order().cmp(&b.group_order()))
-    });
     KpiAnswer {
         kpi: kpi.name().into(),
-        data: data.into_iter().map(|(_, w)| w).collect(),
+        data: in_order(data, |w| &w.group),
     }
 }
 
 fn window(sums: KpiSums, kpi: Kpi, sl: &ServiceLevelConfig) -> KpiWindow {
     let (numerator, denominator) = kpi.ratio_parts(&sums.sums, sl);
-    let mut group = sums.group;
     KpiWindow {
         timestamp: rfc3339(sums.start_ns),
-        skill: group.remove(tags::SKILL),
-        skill_id: group.remove(tags::SKILL_ID),
+        group: WindowGroup::from_tags(sums.group),
         value: kpi.value(numerator, denominator),
         numerator,
         denominator,
-        queue: group.remove(tags::QUEUE),
-        queue_id: group.remove(tags::QUEUE_ID),
-        media_type: group.remove(tags::MEDIA_TYPE),
-        direction: group.remove(tags::DIRECTION),
     }
 }
 

@@ -248,16 +248,7 @@ async fn the_rate_limit_is_per_token() {
         body["message"],
         format!("Rate limit exceeded the maximum. Retry the request in [{retry_after}] seconds")
     );
-    let second = token(&api.client, &api.sim.base_url(), "sim-client", "sim-secret").await;
-    let other = read(
-        api.client
-            .get(api.url(SKILLS))
-            .bearer_auth(&second)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let other = api.get_as(SKILLS, &api.second_token().await).await;
     assert_eq!(other.status, 200, "another token has its own budget");
 }
 
@@ -267,16 +258,8 @@ async fn the_request_log_records_every_request() {
     api.get(SKILLS).await;
     api.post(AGGREGATES, &query()).await;
     read(api.client.get(api.url(SKILLS)).send().await.unwrap()).await;
-    let second = token(&api.client, &api.sim.base_url(), "sim-client", "sim-secret").await;
-    read(
-        api.client
-            .get(api.url(SKILLS))
-            .bearer_auth(&second)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let second = api.second_token().await;
+    api.get_as(SKILLS, &second).await;
     let log = api.sim.request_log();
     let summary: Vec<_> = log
         .iter()

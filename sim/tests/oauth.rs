@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{AGGREGATES, Api, config, read, token};
+use common::{AGGREGATES, Answer, Api, config, read, token};
 use genesys_sim::{ClientConfig, Sim, SimConfig};
 use serde_json::json;
 
@@ -89,6 +89,15 @@ async fn bad_secret_unknown_client_and_bad_grant_are_oauth_errors() {
     assert!(!failed.to_string().contains("wrong"));
 }
 
+/// The aggregates query, sent with `token` (none: no `Authorization`).
+async fn post_query(api: &Api, token: Option<&str>) -> Answer {
+    let mut request = api.client.post(api.url(AGGREGATES)).body(QUERY);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    read(request.send().await.unwrap()).await
+}
+
 #[tokio::test]
 async fn missing_unknown_and_expired_tokens_are_401() {
     let api = Api::with(SimConfig {
@@ -96,43 +105,15 @@ async fn missing_unknown_and_expired_tokens_are_401() {
         ..config()
     })
     .await;
-    let url = api.url(AGGREGATES);
-    let no_token = read(api.client.post(&url).body(QUERY).send().await.unwrap()).await;
+    let no_token = post_query(&api, None).await;
     no_token.assert_error(401, "authentication.required");
-    let unknown = read(
-        api.client
-            .post(&url)
-            .bearer_auth("not-a-token")
-            .body(QUERY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let unknown = post_query(&api, Some("not-a-token")).await;
     let body = unknown.assert_error(401, "bad.credentials");
     assert_eq!(body["message"], "Invalid login credentials.");
-    let fresh = read(
-        api.client
-            .post(&url)
-            .bearer_auth(&api.token)
-            .body(QUERY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let fresh = post_query(&api, Some(&api.token)).await;
     assert_eq!(fresh.status, 200, "{}", fresh.text);
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let expired = read(
-        api.client
-            .post(&url)
-            .bearer_auth(&api.token)
-            .body(QUERY)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let expired = post_query(&api, Some(&api.token)).await;
     expired.assert_error(401, "credentials.expired");
 }
 

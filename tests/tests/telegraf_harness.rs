@@ -114,23 +114,29 @@ async fn bad_lines_are_parse_errors_and_the_stream_goes_on() {
     assert_eq!(recorded.metrics[1].1.fields["v"], Value::Integer(2));
 }
 
+/// Waits for the second start of a program that printed one metric and exited, then
+/// gathers from it: its metric arrives too.
+async fn gather_after_the_restart(execd: &Execd) {
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.starts == 2)
+            .await
+    );
+    execd.gather().await.expect("a gather after the restart");
+    assert!(
+        execd
+            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
+            .await
+    );
+}
+
 #[tokio::test]
 async fn an_exit_is_followed_by_a_restart_with_new_pipes() {
     let execd = Execd::start(bash(r#"read -r _; echo "m v=1i"; sleep 0.3; exit 3"#))
         .await
         .unwrap();
     execd.gather().await.unwrap();
-    assert!(
-        execd
-            .wait_until(Duration::from_secs(5), |r| r.starts == 2)
-            .await
-    );
-    execd.gather().await.unwrap();
-    assert!(
-        execd
-            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
-            .await
-    );
+    gather_after_the_restart(&execd).await;
     let (_, recorded) = execd.stop().await;
     assert_eq!(recorded.exits[0].status.code(), Some(3));
     let instances: Vec<_> = recorded.metrics.iter().map(|(i, _)| *i).collect();
@@ -386,17 +392,7 @@ async fn gathers_during_the_restart_delay_are_lost() {
             .await
     );
     assert!(execd.gather().await.is_err(), "no program to gather from");
-    assert!(
-        execd
-            .wait_until(Duration::from_secs(5), |r| r.starts == 2)
-            .await
-    );
-    execd.gather().await.unwrap();
-    assert!(
-        execd
-            .wait_until(Duration::from_secs(5), |r| r.metrics.len() == 2)
-            .await
-    );
+    gather_after_the_restart(&execd).await;
     let (_, recorded) = execd.stop().await;
     assert_eq!(
         recorded.failed_gathers.len(),

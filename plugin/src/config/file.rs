@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use genesys_aht_contract::Dimension;
+use genesys_aht_contract::names::AHT_METRICS;
+use genesys_aht_contract::names::kpi_metrics::{FLOW_OUT, OVER_SLA, SHORT_ABANDON, TRANSFERRED};
 use serde::Deserialize;
 
 use super::duration::{granularity, nonzero_duration, plain_duration};
@@ -131,22 +133,13 @@ impl Default for CollectConfig {
             source: Source::Aggregates,
             granularity: Duration::from_secs(15 * 60),
             group_by: vec![Dimension::RequestedRoutingSkillId, Dimension::MediaType],
-            metrics: [
-                "tHandle",
-                "tTalk",
-                "tHeld",
-                "tAcw",
-                "tAnswered",
-                "tAbandon",
-                "nOffered",
-                // The KPIs beside AHT (service level, abandonment, transfer rate).
-                "nOverSla",
-                "tShortAbandon",
-                "tFlowOut",
-                "nTransferred",
-            ]
-            .map(String::from)
-            .into(),
+            // AHT and its parts, then what the KPIs beside it (service level,
+            // abandonment, transfer rate) need besides.
+            metrics: AHT_METRICS
+                .into_iter()
+                .chain([OVER_SLA, SHORT_ABANDON, FLOW_OUT, TRANSFERRED])
+                .map(String::from)
+                .collect(),
             lookback: Duration::from_secs(3600),
             include_open_bucket: false,
             flatten_multivalued_dimensions: false,

@@ -195,7 +195,10 @@ impl Client {
                 endpoint: "HTTP client".into(),
                 reason: e.to_string(),
             })?;
-        let pacer = Arc::new(Pacer::new(settings.requests_per_minute));
+        let pacer = Arc::new(Pacer::with_window(
+            settings.requests_per_minute,
+            crate::clock::rate_window(),
+        ));
         let tokens = Arc::new(TokenSource::new(
             http.clone(),
             &settings.login_url,

@@ -47,11 +47,14 @@ enum Wait {
 
 impl Pacer {
     /// At most `per_minute` requests in any minute (at least one).
+    #[cfg(test)]
     pub(crate) fn new(per_minute: u32) -> Pacer {
         Pacer::with_window(per_minute, WINDOW)
     }
 
-    fn with_window(per_minute: u32, window: Duration) -> Pacer {
+    /// At most `per_minute` requests in any `window` (at least one): a minute, but
+    /// for tests of the real binary (see [`crate::clock::rate_window`]).
+    pub(crate) fn with_window(per_minute: u32, window: Duration) -> Pacer {
         Pacer {
             budget: usize::try_from(per_minute).unwrap_or(usize::MAX).max(1),
             window,

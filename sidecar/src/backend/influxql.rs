@@ -148,20 +148,37 @@ pub fn latest(queues: &[String], range: Range, db: &str, measurement: &str) -> S
 /// The `WHERE` clause: the time bounds are integers the sidecar computed; every
 /// tag value becomes a bound parameter.
 fn condition(range: Range, conditions: &[AnyOf], params: &mut Map<String, Value>) -> String {
-    let mut parts = vec![format!(
-        "time >= {} AND time < {}",
-        range.start_ns, range.end_ns
-    )];
+    let time = format!("time >= {} AND time < {}", range.start_ns, range.end_ns);
+    where_clause(time, conditions, |_| true, params)
+}
+
+/// `time AND (tag = $p0 OR tag = $p1) AND ...`, one parenthesis per [`AnyOf`], for
+/// InfluxQL and InfluxDB 3's SQL alike (both quote identifiers the same way and bind
+/// `$name` placeholders). Every tag value becomes a bound parameter, named after
+/// the parameters already in `params`. An alternative on a tag `has_column` denies
+/// never holds: a condition left with none is `FALSE`.
+pub(super) fn where_clause(
+    time: String,
+    conditions: &[AnyOf],
+    has_column: impl Fn(&str) -> bool,
+    params: &mut Map<String, Value>,
+) -> String {
+    let mut parts = vec![time];
     for any in conditions {
         let alternatives: Vec<String> = any
             .iter()
+            .filter(|(tag, _)| has_column(tag))
             .map(|(tag, value)| {
                 let name = format!("p{}", params.len());
                 params.insert(name.clone(), Value::from(value.as_str()));
                 format!("{} = ${name}", quote_ident(tag))
             })
             .collect();
-        parts.push(format!("({})", alternatives.join(" OR ")));
+        if alternatives.is_empty() {
+            parts.push("FALSE".into());
+        } else {
+            parts.push(format!("({})", alternatives.join(" OR ")));
+        }
     }
     parts.join(" AND ")
 }

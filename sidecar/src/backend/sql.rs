@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::influxql::quote_ident;
+use super::influxql::{quote_ident, where_clause};
 use super::{Row, fields};
 use crate::answer::GROUP_TAGS;
 use crate::identity::{AnyOf, LABELLED};
@@ -184,27 +184,11 @@ fn condition(
     columns: &BTreeSet<String>,
     params: &mut Map<String, Value>,
 ) -> String {
-    let mut parts = vec![format!(
+    let time = format!(
         "time >= to_timestamp_nanos({}) AND time < to_timestamp_nanos({})",
         range.start_ns, range.end_ns
-    )];
-    for any in conditions {
-        let alternatives: Vec<String> = any
-            .iter()
-            .filter(|(tag, _)| columns.contains(*tag))
-            .map(|(tag, value)| {
-                let name = format!("p{}", params.len());
-                params.insert(name.clone(), Value::from(value.as_str()));
-                format!("{} = ${name}", quote_ident(tag))
-            })
-            .collect();
-        if alternatives.is_empty() {
-            parts.push("FALSE".into());
-        } else {
-            parts.push(format!("({})", alternatives.join(" OR ")));
-        }
-    }
-    parts.join(" AND ")
+    );
+    where_clause(time, conditions, |tag| columns.contains(tag), params)
 }
 
 /// Why a `/api/v3/query_sql` answer yields no rows.

@@ -128,15 +128,7 @@ async fn a_missing_bucket_is_a_502_naming_it() {
         standin.url
     ))
     .await;
-    let (status, body) = get(&flux, &aht_path()).await;
-    assert_eq!(status, 502, "{body}");
-    assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .contains("could not find bucket"),
-        "{body}"
-    );
+    assert_missing_bucket_502(&flux, "could not find bucket").await;
     flux.stop().await;
 }
 

@@ -70,11 +70,7 @@ async fn stand_in() -> StandIn {
 }
 
 async fn sql_sidecar(standin: &StandIn) -> Running {
-    sidecar(&format!(
-        "[influx]\nbackend = \"sql\"\nurl = \"{}\"\nbucket = \"test\"\nbucket_1h = \"test_1h\"\nbucket_1d = \"test_1d\"\n",
-        standin.url
-    ))
-    .await
+    tiered_sidecar("sql", &standin.url).await
 }
 
 #[tokio::test]
@@ -120,22 +116,7 @@ async fn a_database_that_does_not_exist_is_a_502_with_its_reason() {
         standin.url
     ))
     .await;
-    let q = format!(
-        "/metrics/aht?{}",
-        query(&[
-            ("start_date", &rfc3339(T0_NS)),
-            ("end_date", &rfc3339(T0_NS + HOUR_NS))
-        ])
-    );
-    let (status, body) = get(&sidecar, &q).await;
-    assert_eq!(status, 502, "{body}");
-    assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .contains("database not found"),
-        "{body}"
-    );
+    assert_missing_bucket_502(&sidecar, "database not found").await;
     sidecar.stop().await;
 }
 

@@ -34,11 +34,7 @@ pub(crate) async fn loaded_influxdb() -> InfluxDb {
 }
 
 pub(crate) async fn influxql_sidecar(influx: &InfluxDb) -> Running {
-    sidecar(&format!(
-        "[influx]\nbackend = \"influxql\"\nurl = \"{}\"\nbucket = \"test\"\nbucket_1h = \"test_1h\"\nbucket_1d = \"test_1d\"\n",
-        influx.url
-    ))
-    .await
+    tiered_sidecar("influxql", &influx.url).await
 }
 
 #[tokio::test]
@@ -66,23 +62,7 @@ async fn a_statement_error_inside_a_200_is_a_502_with_its_reason() {
         influx.url
     ))
     .await;
-    let q = format!(
-        "/metrics/aht?{}",
-        query(&[
-            ("start_date", &rfc3339(T0_NS)),
-            ("end_date", &rfc3339(T0_NS + HOUR_NS))
-        ])
-    );
-    let (status, body) = get(&sidecar, &q).await;
-    assert_eq!(status, 502, "{body}");
-    assert_eq!(body["error"], "upstream_error");
-    assert!(
-        body["reason"]
-            .as_str()
-            .unwrap()
-            .contains("database not found"),
-        "{body}"
-    );
+    let q = assert_missing_bucket_502(&sidecar, "database not found").await;
     // Errors are not cached: the same request asks again.
     let (status, _) = get(&sidecar, &q).await;
     assert_eq!(status, 502);

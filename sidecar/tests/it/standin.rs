@@ -20,17 +20,15 @@ mod script;
 mod tables;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use salvo::conn::{Acceptor, TcpListener};
 use salvo::prelude::*;
 use salvo::server::ServerHandle;
 use serde_json::{Value, json};
 
-use crate::support::TestPoint;
+use crate::support::{TestPoint, serve_on_loopback};
 use tables::RunError;
 
 pub(crate) const ORG: &str = "test-org";
@@ -69,20 +67,12 @@ impl StandIn {
             buckets,
             ..Shared::default()
         });
-        let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
-        let addr: SocketAddr = acceptor.holdings()[0]
-            .local_addr
-            .clone()
-            .into_std()
-            .unwrap();
         let router = Router::new()
             .push(Router::with_path("api/v2/query").post(Query(shared.clone())))
             .push(Router::with_path("ping").get(ping));
-        let server = Server::new(acceptor);
-        let handle = server.handle();
-        tokio::spawn(server.serve(router));
+        let (url, handle) = serve_on_loopback(router).await;
         StandIn {
-            url: format!("http://{addr}"),
+            url,
             shared,
             handle,
         }

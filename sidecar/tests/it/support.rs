@@ -3,10 +3,14 @@
 //! start a sidecar and call it.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use genesys_aht_contract::names::tags;
 use genesys_aht_contract::{FieldValue, Point};
 use genesys_aht_sidecar::{Config, Running};
+use salvo::conn::{Acceptor, TcpListener};
+use salvo::server::ServerHandle;
+use salvo::{Listener, Router, Server};
 use serde_json::Value;
 
 /// 2026-03-10T00:00:00Z.
@@ -149,28 +153,21 @@ pub(crate) const DAY_NS: i64 = 24 * HOUR_NS;
 /// stamped at the period's start.
 pub(crate) fn rollup(points: &[TestPoint], period_ns: i64) -> Vec<TestPoint> {
     type Series<'a> = (i64, &'a str, &'a str, &'a str, &'a str);
-    let mut sums: BTreeMap<Series<'static>, (i64, i64)> = BTreeMap::new();
+    let mut sums: BTreeMap<Series<'static>, TestPoint> = BTreeMap::new();
     for p in points {
         let start = p.ts_ns.div_euclid(period_ns) * period_ns;
-        let entry = sums
+        let sum = sums
             .entry((start, p.skill, p.skill_id, p.queue, p.media_type))
-            .or_default();
-        entry.0 += p.count;
-        entry.1 += p.sum_ms;
+            .or_insert(TestPoint {
+                ts_ns: start,
+                count: 0,
+                sum_ms: 0,
+                ..p.clone()
+            });
+        sum.count += p.count;
+        sum.sum_ms += p.sum_ms;
     }
-    sums.into_iter()
-        .map(
-            |((ts_ns, skill, skill_id, queue, media_type), (count, sum_ms))| TestPoint {
-                ts_ns,
-                skill,
-                skill_id,
-                queue,
-                media_type,
-                count,
-                sum_ms,
-            },
-        )
-        .collect()
+    sums.into_values().collect()
 }
 
 /// The hourly bucket: the roll-up of the first three hours only, so an answer read
@@ -303,6 +300,47 @@ pub(crate) fn assert_same_data(got: &Value, want: &[Value]) {
 pub(crate) async fn sidecar(toml: &str) -> Running {
     let config = Config::parse(&format!("listen = \"127.0.0.1:0\"\n{toml}")).unwrap();
     genesys_aht_sidecar::start(&config).await.unwrap()
+}
+
+/// Starts a sidecar on `backend` (`influxql` or `sql`) at `url`, reading the test
+/// points from `test` and the roll-ups from `test_1h` and `test_1d`.
+pub(crate) async fn tiered_sidecar(backend: &str, url: &str) -> Running {
+    sidecar(&format!(
+        "[influx]\nbackend = \"{backend}\"\nurl = \"{url}\"\nbucket = \"test\"\nbucket_1h = \"test_1h\"\nbucket_1d = \"test_1d\"\n"
+    ))
+    .await
+}
+
+/// Asks `running`, whose bucket does not exist, for an hour of AHT: a 502
+/// `upstream_error` whose reason contains `reason`. Returns the path asked.
+pub(crate) async fn assert_missing_bucket_502(running: &Running, reason: &str) -> String {
+    let path = format!(
+        "/metrics/aht?{}",
+        query(&[
+            ("start_date", &rfc3339(T0_NS)),
+            ("end_date", &rfc3339(T0_NS + HOUR_NS))
+        ])
+    );
+    let (status, body) = get(running, &path).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"], "upstream_error");
+    assert!(body["reason"].as_str().unwrap().contains(reason), "{body}");
+    path
+}
+
+/// Serves `router` on a free loopback port (a stand-in for InfluxDB): its base URL
+/// and the server's handle.
+pub(crate) async fn serve_on_loopback(router: Router) -> (String, ServerHandle) {
+    let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
+    let addr: SocketAddr = acceptor.holdings()[0]
+        .local_addr
+        .clone()
+        .into_std()
+        .unwrap();
+    let server = Server::new(acceptor);
+    let handle = server.handle();
+    tokio::spawn(server.serve(router));
+    (format!("http://{addr}"), handle)
 }
 
 /// `GET` on a running sidecar: status and JSON body.

@@ -1,10 +1,8 @@
 //! What a client gets when InfluxDB answers with an error status: an upstream
 //! stand-in answers every request with the status, headers and body a test sets.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use salvo::conn::{Acceptor, TcpListener};
 use salvo::prelude::*;
 use serde_json::Value;
 
@@ -30,15 +28,8 @@ impl Handler for Upstream {
 }
 
 async fn upstream(canned: Arc<Mutex<Canned>>) -> String {
-    let acceptor = TcpListener::new("127.0.0.1:0").bind().await;
-    let addr: SocketAddr = acceptor.holdings()[0]
-        .local_addr
-        .clone()
-        .into_std()
-        .unwrap();
     let router = Router::with_path("{**rest}").goal(Upstream(canned));
-    tokio::spawn(Server::new(acceptor).serve(router));
-    format!("http://{addr}")
+    serve_on_loopback(router).await.0
 }
 
 /// Status, `Retry-After` and JSON body of the sidecar's answer to `path`.

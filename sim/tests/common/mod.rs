@@ -83,8 +83,24 @@ impl Api {
     }
 
     pub(crate) async fn get(&self, path: &str) -> Answer {
-        let request = self.client.get(self.url(path)).bearer_auth(&self.token);
+        self.get_as(path, &self.token).await
+    }
+
+    /// GET with `token` instead of the API's own.
+    pub(crate) async fn get_as(&self, path: &str, token: &str) -> Answer {
+        let request = self.client.get(self.url(path)).bearer_auth(token);
         read(request.send().await.unwrap()).await
+    }
+
+    /// A second token of the simulator's client: its own request budget.
+    pub(crate) async fn second_token(&self) -> String {
+        token(
+            &self.client,
+            &self.sim.base_url(),
+            "sim-client",
+            "sim-secret",
+        )
+        .await
     }
 
     /// POST `body` and expect 200 with a JSON body.

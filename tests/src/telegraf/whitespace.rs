@@ -95,23 +95,15 @@ mod tests {
 
     #[test]
     fn telegraf_whitespace_separates_sections() {
-        assert_eq!(normalise("m v=1i 5").expect("normalised"), "m v=1i 5");
-        assert_eq!(
-            normalise("\tm\x0b v=1i\x0c5 ").expect("normalised"),
-            "m v=1i 5"
-        );
-        assert_eq!(
-            normalise("m,t=a\x0bb v=1i").expect("normalised"),
-            "m,t=a b v=1i"
-        );
-        assert_eq!(
-            normalise("m,t=a\\ b v=1i").expect("normalised"),
-            "m,t=a\\ b v=1i"
-        );
-        assert_eq!(
-            normalise("m  s=\"a\tb  c\"  1").expect("normalised"),
-            "m s=\"a\tb  c\" 1"
-        );
+        for (line, want) in [
+            ("m v=1i 5", "m v=1i 5"),
+            ("\tm\x0b v=1i\x0c5 ", "m v=1i 5"),
+            ("m,t=a\x0bb v=1i", "m,t=a b v=1i"),
+            ("m,t=a\\ b v=1i", "m,t=a\\ b v=1i"),
+            ("m  s=\"a\tb  c\"  1", "m s=\"a\tb  c\" 1"),
+        ] {
+            assert_eq!(normalise(line).expect("normalised"), want, "{line:?}");
+        }
         assert!(normalise("m,t=a\rb v=1i").is_err());
     }
 }
