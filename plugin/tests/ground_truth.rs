@@ -12,7 +12,8 @@ use common::{Line, TestConfig, integer_fields, parse, run, sim};
 use genesys_aht_contract::Dimension;
 use genesys_sim::{GroundTruth, SimConfig, TruthQuery};
 
-const METRICS: [&str; 7] = [
+/// The plugin's default metrics, the KPI ones included.
+const METRICS: [&str; 11] = [
     "tHandle",
     "tTalk",
     "tHeld",
@@ -20,6 +21,10 @@ const METRICS: [&str; 7] = [
     "tAnswered",
     "tAbandon",
     "nOffered",
+    "nOverSla",
+    "tShortAbandon",
+    "tFlowOut",
+    "nTransferred",
 ];
 const GRANULARITY: Duration = Duration::from_secs(900);
 const LOOKBACK_BUCKETS: i64 = 8;
