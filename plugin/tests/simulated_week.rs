@@ -155,7 +155,7 @@ async fn a_week_of_every_kind_of_conversation_in_both_modes() {
         clock: Clock::Manual(clock.clone()),
         // The first window's long conversations started up to three days before it.
         history: Duration::from_secs(11 * 86_400),
-        conversations_per_hour: 60,
+        conversations_per_hour: 40,
         check_contract: true,
         ..SimConfig::default()
     })
