@@ -16,10 +16,13 @@ use common::{Line, TestConfig, once_at, run_once_at, sim};
 use genesys_sim::{Sim, SimConfig};
 
 /// A quiet org, so that a week of details pages quickly in a debug build; every
-/// answer checked against the SDK models.
+/// answer checked against the SDK models. Without the simulator's long conversations
+/// (hours to days), which a details query reaching back `details_lookbehind` cannot
+/// all see: `simulated_week.rs` compares details mode with what it can see.
 fn quiet() -> SimConfig {
     SimConfig {
         conversations_per_hour: 40,
+        long_conversations: false,
         check_contract: true,
         ..SimConfig::default()
     }

@@ -10,11 +10,22 @@ use std::time::Duration;
 
 use common::{Line, TestConfig, integer_fields, parse, run, sim};
 use genesys_aht_contract::Dimension;
-use genesys_aht_contract::names::AHT_METRICS;
 use genesys_sim::{GroundTruth, SimConfig, TruthQuery};
 
-/// AHT and its parts.
-const METRICS: [&str; 7] = AHT_METRICS;
+/// The plugin's default metrics, the KPI ones included.
+const METRICS: [&str; 11] = [
+    "tHandle",
+    "tTalk",
+    "tHeld",
+    "tAcw",
+    "tAnswered",
+    "tAbandon",
+    "nOffered",
+    "nOverSla",
+    "tShortAbandon",
+    "tFlowOut",
+    "nTransferred",
+];
 const GRANULARITY: Duration = Duration::from_secs(900);
 const LOOKBACK_BUCKETS: i64 = 8;
 

@@ -52,7 +52,9 @@ impl Day {
         let clock = ManualClock::new(start);
         let sim = Sim::start(SimConfig {
             clock: Clock::Manual(clock.clone()),
-            history: Duration::from_secs(2 * 86_400),
+            // Two days, and the long conversations (up to three days) emitting into them:
+            // all still in the history when the truth is read at the end.
+            history: Duration::from_secs(5 * 86_400),
             renames,
             ..SimConfig::default()
         })

@@ -122,7 +122,9 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let clock = ManualClock::new(start);
     let sim = Sim::start(SimConfig {
         clock: Clock::Manual(clock.clone()),
-        history: Duration::from_secs(5 * 86_400),
+        // The three days, and the long conversations (up to three days) emitting into
+        // the first of them: all still in the history when the truth is read at the end.
+        history: Duration::from_secs(7 * 86_400),
         check_contract: true,
         ..SimConfig::default()
     })

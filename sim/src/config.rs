@@ -147,6 +147,11 @@ pub struct SimConfig {
     /// Queues added to the org's built-in ones (default 0), named `Queue 001`, ...:
     /// an org with more queues than one observations query may name.
     pub extra_queues: u32,
+    /// Generate long digital conversations (default `true`): emails waiting hours to two
+    /// days in queue, messaging conversations open up to nearly three days, callbacks made
+    /// hours later (about one for every hundred ordinary conversations). `false` keeps every
+    /// conversation under 45 minutes, for tests that fetch details a fixed time back.
+    pub long_conversations: bool,
 }
 
 impl Default for SimConfig {
@@ -177,6 +182,7 @@ impl Default for SimConfig {
             skill_names: Vec::new(),
             renames: Vec::new(),
             extra_queues: 0,
+            long_conversations: true,
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - `org`: skills and queues (seeded UUIDs, awkward names, deleted ones, renames).
 //! - `generate`: the per-minute conversation generator and the "seen at now" view;
 //!   `model`: the detail documents it produces.
+//! - [`targets`]: each queue's service level and alerting timeout per media type, and
+//!   the short-abandon threshold.
 //! - `aggregate`: metric emissions → (bucket, group) statistics ([`Stats`], [`GroundTruth`]);
 //!   `filter`: the `and`/`or` predicate filters of the queries.
 //! - `server`: hyper accept loop, faults, contract check, request log; `wire`: whole and
@@ -41,6 +43,7 @@ mod request;
 mod router;
 mod server;
 mod state;
+pub mod targets;
 mod time;
 mod wire;
 
@@ -54,6 +57,7 @@ pub use config::{ALL_PERMISSIONS, ClientConfig, Clock, ManualClock, SimConfig};
 pub use faults::{Endpoint, FaultKind, RandomFaults, RequestRecord};
 pub use observe::{OBSERVATION_METRICS, Observation};
 pub use org::{Entity, Rename, RoutingKind};
+pub use targets::{MediaTarget, SHORT_ABANDON_MS};
 
 use state::{State, lock};
 
@@ -118,6 +122,19 @@ impl Sim {
             .collect()
     }
 
+    /// The service level and alerting timeout of the queue `queue_id` for `media_type`
+    /// (`voice`, `chat`, `message`, `email`, `callback`), as the queues listing serves
+    /// them in `mediaSettings`; `None` for an unknown queue.
+    pub fn service_level(&self, queue_id: &str, media_type: &str) -> Option<MediaTarget> {
+        let index = self
+            .state
+            .org
+            .queues
+            .iter()
+            .position(|q| q.id == queue_id)?;
+        Some(targets::target(index, media_type))
+    }
+
     /// What the aggregates endpoint knows at the simulator's current "now" (fixed-length
     /// UTC buckets from `query.start`). With [`Clock::System`] "now" moves between a request
     /// and this call: compare the two under a `Fixed` or `Manual` clock.
@@ -129,6 +146,58 @@ impl Sim {
                 .generator
                 .emitting_into(aggregation.start, aggregation.end, now);
         aggregate::aggregate(&conversations, &aggregation)
+    }
+
+    /// [`Sim::ground_truth`] of only the conversations that started at or after
+    /// `started_from`: what a client sees that selects conversations by their start,
+    /// as the details query does (by their start day).
+    pub fn ground_truth_started_from(
+        &self,
+        query: &TruthQuery,
+        started_from: jiff::Timestamp,
+    ) -> GroundTruth {
+        let aggregation = aggregate::Aggregation::from(query);
+        let from = time::to_ms(started_from);
+        let conversations: Vec<_> = self
+            .state
+            .generator
+            .emitting_into(aggregation.start, aggregation.end, self.state.now_ms())
+            .into_iter()
+            .filter(|c| c.conversation_start.0 >= from)
+            .collect();
+        aggregate::aggregate(&conversations, &aggregation)
+    }
+
+    /// How many conversations that started at or after `started_from` have a metric,
+    /// visible at the simulator's "now", emitted into `[start, end)` more than `after`
+    /// after they started: the conversations a details client reaching back `after`
+    /// before `start` would miss if they had started earlier.
+    pub fn emitting_late(
+        &self,
+        start: jiff::Timestamp,
+        end: jiff::Timestamp,
+        after: std::time::Duration,
+        started_from: jiff::Timestamp,
+    ) -> usize {
+        let (from, to) = (time::to_ms(start), time::to_ms(end));
+        let after = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+        let started_from = time::to_ms(started_from);
+        let conversations = self
+            .state
+            .generator
+            .emitting_into(from, to, self.state.now_ms());
+        conversations
+            .iter()
+            .filter(|c| c.conversation_start.0 >= started_from)
+            .filter(|c| {
+                let latest = c.conversation_start.0.saturating_add(after);
+                c.participants
+                    .iter()
+                    .flat_map(|p| &p.sessions)
+                    .flat_map(|s| &s.metrics)
+                    .any(|m| m.emit_date.0 > latest && m.emit_date.0 >= from && m.emit_date.0 < to)
+            })
+            .count()
     }
 
     /// Every observation of the given queues (all when empty) and metrics at the

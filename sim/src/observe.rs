@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::agents::{self, Membership};
-use crate::generate::{MAX_CONVERSATION_MS, MEDIA};
+use crate::generate::MEDIA;
 use crate::model::{Conversation, Participant};
 use crate::org::State as Lifecycle;
 use crate::state::State;
@@ -58,10 +58,12 @@ pub(crate) struct Selection<'a> {
 
 /// Every observation of `selection` at `at` (ms), ordered by queue, media type, metric.
 pub(crate) fn observe(state: &State, at: i64, selection: &Selection<'_>) -> Vec<Observation> {
-    let conversations =
-        state
-            .generator
-            .active(at.saturating_sub(MAX_CONVERSATION_MS), at + 1, at, at);
+    let conversations = state.generator.active(
+        at.saturating_sub(state.generator.longest_ms()),
+        at + 1,
+        at,
+        at,
+    );
     let busy = agents::busy_users(&conversations);
     let seed = state.config.seed;
     let agent_states: Vec<_> = state

@@ -39,6 +39,7 @@ impl State {
             config.conversations_per_hour,
             millis(config.ingestion_lag),
             millis(config.history),
+            config.long_conversations,
         );
         let tokens = Tokens::new(
             config.clients.clone(),

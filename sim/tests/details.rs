@@ -149,17 +149,22 @@ fn comparable(truth: GroundTruth) -> GroundTruth {
 }
 
 /// Every metric the generator emits.
-const METRICS: [&str; 12] = genesys_sim::GENERATED_METRICS;
+const METRICS: [&str; 20] = genesys_sim::GENERATED_METRICS;
 
 async fn details_agree_with_aggregates(
     config: SimConfig,
     groupings: &[&[&str]],
     granularities: &[&str],
 ) {
-    let api = Api::with(config).await;
+    // Without long conversations none lasts 45 minutes (README): starting an hour early
+    // fetches every one that can emit into the interval (the ingestion lag delays
+    // visibility, not emitDate).
+    let api = Api::with(SimConfig {
+        long_conversations: false,
+        ..config
+    })
+    .await;
     let (start, end) = ("2026-03-10T07:45:00.000Z", "2026-03-10T10:15:00.000Z");
-    // No conversation lasts 45 minutes (README): starting an hour early fetches every one
-    // that can emit into the interval (the ingestion lag delays visibility, not emitDate).
     let conversations = all_conversations(
         &api,
         json!({"interval": format!("2026-03-10T06:45:00.000Z/{end}")}),

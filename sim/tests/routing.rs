@@ -182,3 +182,36 @@ async fn skill_groups_page_by_cursor() {
         .await
         .assert_error(400, "bad.request");
 }
+
+/// Every listed queue states a service level and an alerting timeout per media type,
+/// the ones the simulator measures `nOverSla` against, varied across queues.
+#[tokio::test]
+async fn queues_state_their_service_levels_per_media_type() {
+    let api = Api::start().await;
+    let (entities, _) = all_pages(&api, "/api/v2/routing/queues?pageSize=25").await;
+    let mut voice_targets = std::collections::BTreeSet::new();
+    for queue in &entities {
+        let id = queue["id"].as_str().unwrap();
+        for (key, media) in [
+            ("call", "voice"),
+            ("callback", "callback"),
+            ("chat", "chat"),
+            ("email", "email"),
+            ("message", "message"),
+        ] {
+            let settings = &queue["mediaSettings"][key];
+            let want = api.sim.service_level(id, media).unwrap();
+            assert_eq!(settings["serviceLevel"]["durationMs"], want.duration_ms);
+            assert_eq!(settings["serviceLevel"]["percentage"], want.percentage);
+            assert_eq!(
+                settings["alertingTimeoutSeconds"],
+                want.alerting_timeout_secs
+            );
+            let percentage = want.percentage;
+            assert!((0.0..=1.0).contains(&percentage), "{percentage}");
+        }
+        voice_targets.insert(queue["mediaSettings"]["call"]["serviceLevel"]["durationMs"].as_i64());
+    }
+    assert!(voice_targets.len() > 2, "{voice_targets:?}");
+    assert!(api.sim.service_level("no such queue", "voice").is_none());
+}

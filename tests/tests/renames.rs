@@ -104,7 +104,9 @@ async fn a_renamed_skill_and_queue_are_one_series_each_under_their_new_names() {
     let clock = ManualClock::new(start);
     let sim = Sim::start(SimConfig {
         clock: Clock::Manual(clock.clone()),
-        history: Duration::from_secs(2 * 86_400),
+        // Two days, and the long conversations (up to three days) emitting into them:
+        // all still in the history when the truth is read at the end.
+        history: Duration::from_secs(5 * 86_400),
         renames: vec![
             Rename::new(
                 RoutingKind::Skill,

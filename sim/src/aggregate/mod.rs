@@ -66,7 +66,7 @@ pub const SUPPORTED_DIMENSIONS: [&str; 4] = [
 ];
 
 /// The metrics the generator emits (any other known metric is accepted and has no data).
-pub const GENERATED_METRICS: [&str; 12] = [
+pub const GENERATED_METRICS: [&str; 20] = [
     "nOffered",
     "tAcd",
     "tWait",
@@ -79,6 +79,14 @@ pub const GENERATED_METRICS: [&str; 12] = [
     "tHeldComplete",
     "tAcw",
     "tHandle",
+    "nOverSla",
+    "tShortAbandon",
+    "tFlowOut",
+    "nTransferred",
+    "nBlindTransferred",
+    "nConsult",
+    "nConsultTransferred",
+    "tNotResponding",
 ];
 
 /// A validated aggregation in milliseconds.

@@ -19,7 +19,6 @@ use serde_json::{Value, json};
 use crate::api::details::{Filters, Order, OrderBy, sort};
 use crate::api::{parse_body, positive};
 use crate::filter::Filter;
-use crate::generate::MAX_CONVERSATION_MS;
 use crate::model::Conversation;
 use crate::reply::{ApiError, Reply};
 use crate::request::Request;
@@ -93,7 +92,7 @@ pub(crate) fn create(state: &State, body: &[u8]) -> Result<Reply, ApiError> {
     let earliest = if body.start_of_day_interval_matching {
         start.div_euclid(DAY_MS) * DAY_MS
     } else {
-        start - MAX_CONVERSATION_MS
+        start - state.generator.longest_ms()
     };
     let mut conversations: Vec<Conversation> = state
         .generator

@@ -11,11 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::api::positive;
-use crate::generate::DIVISION_ID;
+use crate::generate::{DIVISION_ID, MEDIA};
 use crate::org::{Routed, State as Lifecycle};
 use crate::reply::{ApiError, Reply};
 use crate::request::Request;
 use crate::state::State;
+use crate::targets::{settings_key, target};
 
 const MODIFIED: &str = "2025-01-20T16:40:12.000Z";
 const CREATED: &str = "2023-02-01T09:00:00.000Z";
@@ -36,7 +37,23 @@ fn skill_json(skill: &Routed, now_ms: i64) -> Value {
     })
 }
 
-fn queue_json(queue: &Routed, now_ms: i64) -> Value {
+/// `mediaSettings`: per media type, the alerting timeout and the service level.
+fn media_settings(index: usize) -> Value {
+    let mut settings = serde_json::Map::new();
+    for (media, _) in MEDIA {
+        let t = target(index, media);
+        settings.insert(
+            settings_key(media).to_owned(),
+            json!({
+                "alertingTimeoutSeconds": t.alerting_timeout_secs,
+                "serviceLevel": { "percentage": t.percentage, "durationMs": t.duration_ms },
+            }),
+        );
+    }
+    Value::Object(settings)
+}
+
+fn queue_json(queue: &Routed, index: usize, now_ms: i64) -> Value {
     json!({
         "id": queue.id,
         "name": queue.name_at(now_ms),
@@ -46,6 +63,7 @@ fn queue_json(queue: &Routed, now_ms: i64) -> Value {
         "memberCount": 24,
         "userMemberCount": 24,
         "joinedMemberCount": 18,
+        "mediaSettings": media_settings(index),
         "acwSettings": { "wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 30000 },
         "skillEvaluationMethod": "BEST",
         "selfUri": format!("/api/v2/routing/queues/{}", queue.id),
@@ -95,7 +113,7 @@ pub(crate) fn queues(state: &State, request: &Request) -> Result<Reply, ApiError
         .filter(|q| name.is_none_or(|n| wildcard_match(n, q.name_at(now))))
         .collect();
     let page = listing(state, request, "/api/v2/routing/queues", &chosen, &|q| {
-        queue_json(q, now)
+        queue_json(q, index_of(state, q), now)
     })?;
     Ok(Reply::ok(page, "QueueEntityListing"))
 }
@@ -107,7 +125,20 @@ pub(crate) fn queue(state: &State, id: &str) -> Result<Reply, ApiError> {
         .queue(id)
         .filter(|q| q.state != Lifecycle::Deleted)
         .ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(queue_json(queue, state.now_ms()), "Queue"))
+    Ok(Reply::ok(
+        queue_json(queue, index_of(state, queue), state.now_ms()),
+        "Queue",
+    ))
+}
+
+/// The position of `queue` in the org (which fixes its targets).
+fn index_of(state: &State, queue: &Routed) -> usize {
+    state
+        .org
+        .queues
+        .iter()
+        .position(|q| q.id == queue.id)
+        .unwrap_or(0)
 }
 
 fn wildcard_match(pattern: &str, name: &str) -> bool {
