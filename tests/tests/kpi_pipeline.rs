@@ -39,15 +39,21 @@ use genesys_sim::TruthQuery;
 use serde_json::{Value, json};
 
 /// The KPIs whose numerator must be above 0 in some window, so that their equality
-/// with the truth proves something. The service level's numerator is the answered
-/// conversations less those over the target, above 0 even while nothing is over it;
-/// `transfer_rate` joins when the simulator emits `nTransferred`.
-const NON_ZERO_NUMERATORS: [&str; 3] = ["service_level", "asa", "abandonment"];
+/// with the truth proves something.
+const NON_ZERO_NUMERATORS: [&str; 4] = ["service_level", "asa", "abandonment", "transfer_rate"];
 
 /// The Genesys metrics that must have data in the truth: without short abandons or
-/// flow-outs the service-level settings cannot differ in them. `nOverSla`,
-/// `tShortAbandon`, `tFlowOut` and `nTransferred` join when the simulator emits them.
-const EMITTED: [&str; 4] = ["tAnswered", "tAbandon", "nOffered", "tHandle"];
+/// flow-outs the service-level settings cannot differ in them.
+const EMITTED: [&str; 8] = [
+    "tAnswered",
+    "nOverSla",
+    "tAbandon",
+    "tShortAbandon",
+    "tFlowOut",
+    "nOffered",
+    "nTransferred",
+    "tHandle",
+];
 
 /// What the plugin groups by.
 const DIMENSIONS: [&str; 3] = ["requestedRoutingSkillId", "queueId", "mediaType"];
