@@ -104,6 +104,22 @@ fn spawn(dir: &std::path::Path) -> Result<Child, InfluxError> {
 impl InfluxDb {
     /// Starts `influxd` on free loopback ports and creates the database `test`.
     pub async fn start() -> Result<InfluxDb, InfluxError> {
+        // A free port can be taken between choosing it and influxd binding it (tests
+        // and other processes start servers side by side): choose again then.
+        let mut attempts = 1;
+        loop {
+            match Self::start_on_free_ports().await {
+                Err(InfluxError::NotReady(_, log))
+                    if attempts < 5 && log.contains("address already in use") =>
+                {
+                    attempts += 1;
+                }
+                started => return started,
+            }
+        }
+    }
+
+    async fn start_on_free_ports() -> Result<InfluxDb, InfluxError> {
         let dir = tempfile::tempdir()?;
         let http_port = free_port()?;
         let rpc_port = free_port()?;

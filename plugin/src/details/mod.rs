@@ -51,7 +51,9 @@ pub(crate) async fn rows(
     }
     if acc.long_lived() > 0 {
         crate::warn!(
-            "{} conversation(s) emitted into {} to {} more than collect.details_lookbehind              after they started; ones that started before the query reaches back are not              counted: raise details_lookbehind for media that stay open that long",
+            "{} conversation(s) emitted into {} to {} more than collect.details_lookbehind \
+             after they started; ones that started before the query reaches back are not \
+             counted: raise details_lookbehind for media that stay open that long",
             acc.long_lived(),
             window.start,
             window.end

@@ -70,16 +70,20 @@ impl Metric {
         }
     }
 
-    /// The metric as a contract point, for InfluxDB's `/write`: tags outside the
-    /// contract's conversation and queue tags (such as the plugin's request
-    /// counters') and fields that are not integers or floats are left out.
+    /// The metric as a contract point, for InfluxDB's `/write`: tags the contract
+    /// does not name and fields that are not integers or floats are left out.
     pub fn to_point(&self) -> genesys_aht_contract::Point {
         use genesys_aht_contract::FieldValue as Field;
-        use genesys_aht_contract::names::tags;
+        use genesys_aht_contract::names::{internal, tags};
         use genesys_aht_contract::queue::tags::{PRESENCE, ROUTING_STATUS};
-        // The queue state's breakdowns: without them a queue's points of one poll
-        // would be one point in InfluxDB.
-        let known = tags::ALL.into_iter().chain([ROUTING_STATUS, PRESENCE]);
+        // The queue state's breakdowns and the request counter's: without them the
+        // points of one poll would be one point in InfluxDB.
+        let known = tags::ALL.into_iter().chain([
+            ROUTING_STATUS,
+            PRESENCE,
+            internal::ENDPOINT,
+            internal::STATUS,
+        ]);
         genesys_aht_contract::Point {
             timestamp_ns: self.timestamp.unwrap_or_default(),
             tags: self
