@@ -62,9 +62,6 @@ pub enum UpstreamError {
     /// An answer that is not what the API documents: 502.
     #[error("InfluxDB's answer could not be read: {0}")]
     Decode(String),
-    /// The configured backend cannot answer this route: 501.
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// A query ready to send; its text is also the cache key.
@@ -93,8 +90,8 @@ pub struct Backend {
     http: reqwest::Client,
     /// Name indexes by the whole days they cover (see [`Backend::names`]).
     names: moka::future::Cache<(i64, i64), Arc<NameIndex>>,
-    /// SQL only: the measurement's columns by database, kept as long as names.
-    columns: moka::future::Cache<String, Arc<BTreeSet<String>>>,
+    /// SQL only: a table's columns by database and table, kept as long as names.
+    columns: moka::future::Cache<(String, String), Arc<BTreeSet<String>>>,
 }
 
 /// How long a name index is used before it is read again: a rename in Genesys
@@ -328,24 +325,14 @@ impl Backend {
         Ok((SkillsAnswer::new(data), took))
     }
 
-    /// Runs the live-state query: each queue's newest observation from `window`
-    /// before now; returns the answer and the upstream latency. InfluxQL only: the
-    /// other backends answer [`UpstreamError::Unsupported`].
+    /// Runs the live-state query: the newest point of every series of
+    /// `live.measurement` within `window` of now, which [`crate::live`] reduces to
+    /// each queue's newest poll; returns the answer and the upstream latency.
     pub async fn queues(
         &self,
         req: &crate::live::QueuesRequest,
         live: &crate::config::LiveConfig,
     ) -> Result<(crate::live::QueuesAnswer, Duration), UpstreamError> {
-        if self.kind != BackendKind::Influxql {
-            return Err(UpstreamError::Unsupported(format!(
-                "GET /metrics/queues is answered over influx.backend = \"influxql\" only, not \"{}\"",
-                match self.kind {
-                    BackendKind::Flux => "flux",
-                    BackendKind::Sql => "sql",
-                    BackendKind::Influxql => "influxql",
-                }
-            )));
-        }
         let now_ns = i64::try_from(jiff::Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX);
         let window_ns = i64::try_from(live.window.as_nanos()).unwrap_or(i64::MAX);
         // Up to a window ahead too: a plugin whose clock is ahead is still live.
@@ -353,8 +340,22 @@ impl Backend {
             start_ns: now_ns.saturating_sub(window_ns),
             end_ns: now_ns.saturating_add(window_ns),
         };
-        let statement = influxql::latest(&req.queues, range, &self.bucket, &live.measurement);
-        let (rows, took) = self.rows(&Query::InfluxQl(statement)).await?;
+        let (bucket, m) = (&self.bucket, &live.measurement);
+        let query = match self.kind {
+            BackendKind::Influxql => {
+                Query::InfluxQl(influxql::latest(&req.queues, range, bucket, m))
+            }
+            BackendKind::Flux => Query::Flux(flux::latest(&req.queues, range, bucket, m)),
+            BackendKind::Sql => Query::Sql(sql::Query {
+                db: bucket.clone(),
+                table: m.clone(),
+                plan: sql::Plan::Latest {
+                    range,
+                    queues: req.queues.clone(),
+                },
+            }),
+        };
+        let (rows, took) = self.rows(&query).await?;
         Ok((
             crate::live::queues_answer(rows, live.window.as_secs()),
             took,
@@ -398,7 +399,7 @@ impl Backend {
     async fn sql_rows(&self, query: &sql::Query) -> Result<Vec<Row>, UpstreamError> {
         let columns = self
             .columns
-            .try_get_with(query.db.clone(), async {
+            .try_get_with((query.db.clone(), query.table.clone()), async {
                 let statement = sql::columns(&query.db, &query.table);
                 let rows = self.sql_statement(&statement).await?;
                 Ok(Arc::new(sql::column_names(&rows)))

@@ -16,7 +16,7 @@ pub struct ErrorBody {
     /// A stable code: `invalid_request`, `unauthorized`, `not_found`,
     /// `method_not_allowed`, `query_too_long`, `rate_limited`, `upstream_error`,
     /// `upstream_rate_limited`,
-    /// `upstream_unavailable`, `upstream_timeout`, `not_implemented`, `internal`.
+    /// `upstream_unavailable`, `upstream_timeout`, `internal`.
     pub error: &'static str,
     /// What went wrong, for a human.
     pub reason: String,
@@ -99,7 +99,6 @@ impl ApiError {
             UpstreamError::Query(_) | UpstreamError::Decode(_) => {
                 (StatusCode::BAD_GATEWAY, "upstream_error")
             }
-            UpstreamError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
         };
         let mut api_error = ApiError::new(status, code, error.to_string());
         if let UpstreamError::Status {

@@ -6,6 +6,10 @@
 //! therefore the points of its newest poll: a breakdown that poll did not write
 //! (no longer observed) is left out rather than shown with an older value, and so
 //! is a field the newest point lacks (`longest_waiting_ms` when nothing waits).
+//!
+//! Every backend asks for the same thing, the newest point of each series of the
+//! measurement within the window, with the contract's fields ([`fields`]) and the
+//! queue filter ([`conditions`]); [`queues_answer`] keeps each queue's newest poll.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +19,7 @@ use serde::Serialize;
 
 use crate::backend::Row;
 use crate::config::LimitsConfig;
+use crate::identity::AnyOf;
 use crate::request::{ALL_VALUE, Invalid, rfc3339};
 
 /// Parameter names `GET /metrics/queues` accepts.
@@ -170,6 +175,15 @@ impl QueueRow {
 /// The contract's field names, which a backend selects.
 pub fn fields() -> impl Iterator<Item = &'static str> {
     METRICS.iter().map(|m| m.field)
+}
+
+/// The queue filter as every backend's conditions: one [`AnyOf`] on the queue
+/// name, none for every queue.
+pub fn conditions(queues: &[String]) -> Vec<AnyOf> {
+    if queues.is_empty() {
+        return Vec::new();
+    }
+    vec![queues.iter().map(|q| (tags::QUEUE, q.clone())).collect()]
 }
 
 /// The newest point of every series → each queue's newest poll, as the answer.

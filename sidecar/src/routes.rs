@@ -153,8 +153,7 @@ struct Queues(Arc<AppState>);
 /// and presence.
 ///
 /// Only queues observed within `live.window` of now are listed; answers are cached
-/// for `live.ttl`. Answered over `influx.backend = "influxql"`; the Flux and SQL
-/// backends answer 501 `not_implemented`.
+/// for `live.ttl`.
 #[endpoint(
     tags("data"),
     parameters(
@@ -167,7 +166,6 @@ struct Queues(Arc<AppState>);
         (status_code = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status_code = 414, description = "Query string longer than limits.max_query_bytes", body = ErrorBody),
         (status_code = 429, description = "This client is over its cache-miss rate or concurrent queries (rate_limited, with Retry-After), or InfluxDB asks to slow down (upstream_rate_limited, its Retry-After passed on)", body = ErrorBody),
-        (status_code = 501, description = "The configured backend (flux, sql) does not answer the live state", body = ErrorBody),
         (status_code = 502, description = "InfluxDB failed the query", body = ErrorBody),
         (status_code = 503, description = "InfluxDB unreachable or unavailable (its Retry-After is passed on)", body = ErrorBody),
         (status_code = 504, description = "InfluxDB too slow (the sidecar's timeout, or InfluxDB's own deadline)", body = ErrorBody),

@@ -130,6 +130,27 @@ pub fn names(range: Range, bucket: &str, measurement: &str) -> String {
     pipeline(&stages)
 }
 
+/// The newest point of every series of the live queue state in `range`, one row
+/// per series with the contract's fields as columns (see [`crate::live`]). The
+/// bare `last()` straight after `range` and `filter` runs in storage
+/// (`PushDownBareAggregateRule`) and keeps one row per series and field; `pivot`
+/// joins a series' fields by time, so a field its newest point lacks lands on an
+/// older row, which the answer leaves out as the other backends do.
+pub fn latest(queues: &[String], range: Range, bucket: &str, measurement: &str) -> String {
+    let mut stages = source(bucket, range, measurement);
+    let wanted: Vec<String> = crate::live::fields()
+        .map(|f| format!("r._field == {}", string_literal(f)))
+        .collect();
+    stages.push(format!("filter(fn: (r) => {})", wanted.join(" or ")));
+    stages.extend(crate::live::conditions(queues).iter().map(filter_any));
+    stages.push("last()".into());
+    stages.push(
+        "pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")".into(),
+    );
+    stages.push("yield(name: \"queues\")".into());
+    pipeline(&stages)
+}
+
 /// `first\n  |> second\n  |> ...\n`
 fn pipeline(stages: &[String]) -> String {
     let mut script = stages.join("\n  |> ");
@@ -172,8 +193,10 @@ fn to_row(csv: CsvRow) -> Result<Row, CsvError> {
         Some(text) => Some(parse_time(text)?),
         None => None,
     };
+    // The tags of the windowed answers and of the live state alike.
     let tags = GROUP_TAGS
         .iter()
+        .chain(&crate::live::GROUP_TAGS)
         .filter_map(|tag| {
             let value = csv.get(*tag).filter(|v| !v.is_empty())?;
             Some((tag.to_string(), value.clone()))
@@ -181,9 +204,11 @@ fn to_row(csv: CsvRow) -> Result<Row, CsvError> {
         .collect();
     let mut values = BTreeMap::new();
     let kpi_fields = crate::kpi::all_fields();
+    let live_fields: Vec<&str> = crate::live::fields().collect();
     let names = [sum_ms.as_str(), count.as_str(), "_value"]
         .into_iter()
-        .chain(kpi_fields.iter().map(String::as_str));
+        .chain(kpi_fields.iter().map(String::as_str))
+        .chain(live_fields.iter().copied());
     for name in names {
         if values.contains_key(name) {
             continue;

@@ -119,18 +119,13 @@ pub fn names(range: Range, db: &str, measurement: &str) -> Statement {
 /// every tag of [`crate::live::GROUP_TAGS`] (a tag a series lacks is empty),
 /// newest first, one per series. `queues`: only these queue names.
 pub fn latest(queues: &[String], range: Range, db: &str, measurement: &str) -> Statement {
-    use genesys_aht_contract::queue::tags::QUEUE;
     let mut params = Map::new();
     let selected: Vec<String> = crate::live::fields().map(quote_ident).collect();
     let group: Vec<String> = crate::live::GROUP_TAGS
         .iter()
         .map(|t| quote_ident(t))
         .collect();
-    let conditions: Vec<AnyOf> = if queues.is_empty() {
-        Vec::new()
-    } else {
-        vec![queues.iter().map(|q| (QUEUE, q.clone())).collect()]
-    };
+    let conditions = crate::live::conditions(queues);
     let q = format!(
         "SELECT {s} FROM {m} WHERE {w} GROUP BY {g} ORDER BY time DESC LIMIT 1",
         s = selected.join(", "),

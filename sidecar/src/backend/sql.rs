@@ -14,7 +14,8 @@
 //! ([`columns`]): group tags the table lacks are left out of `SELECT` and `GROUP
 //! BY` (they would be null on every row, which the answer leaves out anyway), and a
 //! filter alternative on a missing tag is dropped (a missing tag equals nothing);
-//! a filter left with no alternative is `FALSE`.
+//! a filter left with no alternative is `FALSE`. A table that does not exist (no
+//! columns; e.g. no live queue state written yet) is no rows, without a query.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +61,13 @@ pub enum Plan {
     Names {
         /// The range.
         range: Range,
+    },
+    /// The newest point of every series of the live queue state (see [`crate::live`]).
+    Latest {
+        /// The range.
+        range: Range,
+        /// Only these queue names; empty: every queue.
+        queues: Vec<String>,
     },
 }
 
@@ -156,6 +164,28 @@ impl Query {
                     t = tags.join(", "),
                     w = condition(*range, &[], columns, &mut params),
                     c = quote_ident(&count),
+                )
+            }
+            Plan::Latest { range, queues } => {
+                let fields = present(&mut crate::live::fields());
+                if fields.is_empty() {
+                    return None;
+                }
+                let tags = present(&mut crate::live::GROUP_TAGS.iter().copied());
+                let partition = if tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("PARTITION BY {} ", tags.join(", "))
+                };
+                let conditions = crate::live::conditions(queues);
+                let columns_out = [fields, tags].concat().join(", ");
+                // A series is its tags: a tag the point lacks is null, one group.
+                format!(
+                    "SELECT time_ns, {c} FROM (SELECT CAST(time AS BIGINT) AS time_ns, {c}, \
+                     row_number() OVER ({partition}ORDER BY time DESC) AS newest \
+                     FROM {table} WHERE {w}) WHERE newest = 1",
+                    c = columns_out,
+                    w = condition(*range, &conditions, columns, &mut params),
                 )
             }
         };
@@ -290,6 +320,42 @@ mod tests {
             s.q
         );
         assert_eq!(aht(vec![]).render(&BTreeSet::new()), None);
+    }
+
+    #[test]
+    fn the_live_state_binds_queues_and_skips_missing_columns() {
+        let latest = |queues: Vec<String>| Query {
+            db: "genesys".into(),
+            table: "genesys_queue".into(),
+            plan: Plan::Latest {
+                range: Range {
+                    start_ns: 0,
+                    end_ns: 1,
+                },
+                queues,
+            },
+        };
+        let hostile = "x' OR '1'='1";
+        let columns = cols(&["time", "queue", "queue_id", "waiting"]);
+        let s = latest(vec![hostile.into()]).render(&columns).unwrap();
+        assert!(!s.q.contains(hostile), "{}", s.q);
+        assert_eq!(s.params.get("p0"), Some(&Value::from(hostile)));
+        assert!(
+            s.q.contains("PARTITION BY \"queue\", \"queue_id\" ORDER BY time DESC"),
+            "{}",
+            s.q
+        );
+        assert!(
+            !s.q.contains("presence") && !s.q.contains("alerting"),
+            "{}",
+            s.q
+        );
+        // No queue tag: a queue filter matches nothing; no field: no query.
+        let s = latest(vec!["Q".into()])
+            .render(&cols(&["time", "waiting"]))
+            .unwrap();
+        assert!(s.q.contains(" AND FALSE)"), "{}", s.q);
+        assert_eq!(latest(vec![]).render(&cols(&["time", "queue"])), None);
     }
 
     #[test]

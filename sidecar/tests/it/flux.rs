@@ -8,6 +8,7 @@ use genesys_aht_sidecar::Running;
 
 use crate::cases::{check_cases, check_hostile, check_skills};
 use crate::influxql::{influxql_sidecar, loaded_influxdb};
+use crate::live::{LIVE_CONFIG, check_hostile_queues, check_newest, now_ns, poll, polls, stored};
 use crate::standin::{ORG, StandIn, TOKEN};
 use crate::support::*;
 
@@ -85,6 +86,36 @@ async fn flux_hostile_values_never_give_other_data_or_a_5xx() {
         "no escaped ${{ in the scripts"
     );
     check_and_record_scripts("hostile", &scripts);
+    flux.stop().await;
+}
+
+#[tokio::test]
+async fn flux_live_state_is_each_queues_newest_poll() {
+    let now = now_ns();
+    let points = polls(now);
+    let standin =
+        StandIn::start_stored(BTreeMap::from([("genesys".to_string(), stored(&points))])).await;
+    let flux = flux_sidecar(&standin, LIVE_CONFIG).await;
+    check_newest(&flux, &points, now).await;
+    check_and_record_scripts("live", &standin.scripts());
+    flux.stop().await;
+}
+
+#[tokio::test]
+async fn flux_hostile_queue_values_never_give_other_data_or_a_5xx() {
+    let points = poll(now_ns(), "Support", "q-1", 1);
+    let standin =
+        StandIn::start_stored(BTreeMap::from([("genesys".to_string(), stored(&points))])).await;
+    let flux = flux_sidecar(&standin, LIVE_CONFIG).await;
+    check_hostile_queues(&flux).await;
+    let scripts = standin.scripts();
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s.contains(r#"r["queue"] == "\x24{queue}""#)),
+        "no escaped ${{ in the scripts"
+    );
+    check_and_record_scripts("live-hostile", &scripts);
     flux.stop().await;
 }
 

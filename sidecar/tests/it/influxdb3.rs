@@ -9,6 +9,9 @@ use genesys_aht_sidecar::Running;
 use serde_json::{Value, json};
 
 use crate::cases::{check_cases, check_hostile, check_skills};
+use crate::live::{
+    LIVE_CONFIG, check_hostile_queues, check_newest, now_ns, poll, polls, sql_points,
+};
 use crate::support::*;
 
 /// The stand-in process (killed when dropped), its base URL and its data file.
@@ -52,10 +55,17 @@ fn point(p: &TestPoint) -> Value {
 }
 
 async fn stand_in() -> StandIn {
+    stand_in_with(Vec::new()).await
+}
+
+/// A stand-in whose `test` database also holds `live` (points of the live state).
+async fn stand_in_with(live: Vec<Value>) -> StandIn {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("points.json");
+    let mut test: Vec<Value> = points().iter().map(point).collect();
+    test.extend(live);
     let databases = json!({
-        "test": points().iter().map(point).collect::<Vec<_>>(),
+        "test": test,
         "test_1h": hourly_bucket().iter().map(point).collect::<Vec<_>>(),
         "test_1d": daily_bucket().iter().map(point).collect::<Vec<_>>(),
     });
@@ -88,24 +98,62 @@ async fn hostile_values_never_give_other_data_or_a_5xx() {
     let sidecar = sql_sidecar(&standin).await;
     check_hostile(&sidecar).await;
     sidecar.stop().await;
-    // The values reached InfluxDB as bound parameters, never as SQL text.
-    let requests = standin.requests();
+    assert_bound(
+        &standin.requests(),
+        &[
+            "' OR '1'='1",
+            "Tech Support' OR skill =~ /.*/ --",
+            "${skill}",
+        ],
+    );
+}
+
+/// The values reached InfluxDB as bound parameters, never as SQL text.
+fn assert_bound(requests: &[Value], values: &[&str]) {
     let bound: Vec<&str> = requests
         .iter()
         .filter_map(|r| r["params"].as_object())
         .flat_map(|params| params.values().filter_map(Value::as_str))
         .collect();
-    for value in [
-        "' OR '1'='1",
-        "Tech Support' OR skill =~ /.*/ --",
-        "${skill}",
-    ] {
-        assert!(bound.contains(&value), "{value:?} was not bound");
-        for request in &requests {
+    for value in values {
+        assert!(bound.contains(value), "{value:?} was not bound");
+        for request in requests {
             let q = request["q"].as_str().unwrap();
             assert!(!q.contains(value), "{value:?} in {q}");
         }
     }
+}
+
+/// A SQL sidecar over the stand-in's `test` databases, with the live window of
+/// the live tests.
+async fn live_sidecar(standin: &StandIn) -> Running {
+    sidecar(&format!(
+        "[influx]\nbackend = \"sql\"\nurl = \"{}\"\nbucket = \"test\"\n\
+         bucket_1h = \"test_1h\"\nbucket_1d = \"test_1d\"\n{LIVE_CONFIG}",
+        standin.url
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn live_state_is_each_queues_newest_poll() {
+    let now = now_ns();
+    let points = polls(now);
+    let standin = stand_in_with(sql_points(&points)).await;
+    let sidecar = live_sidecar(&standin).await;
+    check_newest(&sidecar, &points, now).await;
+    // The conversations' table, in the same database, answers as before.
+    check_cases(&sidecar).await;
+    sidecar.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_queue_values_never_give_other_data_or_a_5xx() {
+    let standin = stand_in_with(sql_points(&poll(now_ns(), "Support", "q-1", 1))).await;
+    let sidecar = live_sidecar(&standin).await;
+    check_hostile_queues(&sidecar).await;
+    sidecar.stop().await;
+    assert_bound(&standin.requests(), &["' OR '1'='1", "${queue}", "/.*/"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 """A stand-in for InfluxDB 3's `POST /api/v3/query_sql`, for the sidecar's tests.
 
 It is not InfluxDB 3: it serves the points of a JSON file (argv[1]: {"db": [{"time":
-ns, "tags": {...}, "fields": {...}}]}) as one table per database, typed as InfluxDB 3
+ns, "tags": {...}, "fields": {...}, "measurement": optional, default
+genesys_conversation}]}) as one table per database and measurement, typed as InfluxDB 3
 types them (`time` a nanosecond timestamp without zone, tags dictionary-encoded
 strings, integer fields Int64, float fields Float64, a tag never written no column
 at all), and executes the SQL it receives with Apache DataFusion, the engine
@@ -52,7 +53,11 @@ def contexts(path):
     out = {}
     for db, points in databases.items():
         ctx = SessionContext(SessionConfig().with_information_schema(True))
-        ctx.register_record_batches(TABLE, [table_of(points).to_batches()])
+        tables = {}
+        for p in points:
+            tables.setdefault(p.get("measurement", TABLE), []).append(p)
+        for table, rows in tables.items():
+            ctx.register_record_batches(table, [table_of(rows).to_batches()])
         out[db] = ctx
     return out
 

@@ -8,7 +8,8 @@
 //!   here), which must give the same answers as the real 1.6 through InfluxQL;
 //! - `kpi`: `GET /metrics/kpi` against the real InfluxDB 1.6, by each KPI's definition;
 //! - `live`: `GET /metrics/queues` against the real InfluxDB 1.6: each queue's newest
-//!   poll, by definition from the points written;
+//!   poll, by definition from the points written (its checks also serve `flux` and
+//!   `influxdb3`);
 //! - `service`: errors, auth, cache coalescing, OpenAPI, shutdown;
 //! - `tls`: the sidecar's own TLS, client certificates, certificates replaced on disk;
 //! - `limits`: per-client limits against the real 1.6 (its own log counts the

@@ -35,9 +35,39 @@ pub(crate) const ORG: &str = "test-org";
 /// The InfluxDB token the sidecar must send: one of the test run's known secrets.
 pub(crate) const TOKEN: &str = genesys_aht_tests::secrets::INFLUX_TOKEN;
 
+/// A point as the stand-in stores it: measurement, tags, integer fields, time.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredPoint {
+    pub(crate) measurement: String,
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) fields: Vec<(String, i64)>,
+    pub(crate) t: i64,
+}
+
+impl From<&TestPoint> for StoredPoint {
+    /// A conversation point with its handle fields, as the plugin writes them.
+    fn from(p: &TestPoint) -> StoredPoint {
+        let tags = [
+            ("skill", p.skill),
+            ("skill_id", p.skill_id),
+            ("queue", p.queue),
+            ("media_type", p.media_type),
+        ];
+        StoredPoint {
+            measurement: genesys_aht_contract::MEASUREMENT.into(),
+            tags: tags.map(|(k, v)| (k.into(), v.into())).into(),
+            fields: vec![
+                ("handle_count".into(), p.count),
+                ("handle_sum_ms".into(), p.sum_ms),
+            ],
+            t: p.ts_ns,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    buckets: BTreeMap<String, Vec<TestPoint>>,
+    buckets: BTreeMap<String, Vec<StoredPoint>>,
     /// Every Flux script received, in order.
     pub(crate) scripts: Mutex<Vec<String>>,
     /// The organisation of every request, as `org=<value>` or `orgID=<value>`.
@@ -63,6 +93,15 @@ pub(crate) struct StandIn {
 
 impl StandIn {
     pub(crate) async fn start(buckets: BTreeMap<String, Vec<TestPoint>>) -> StandIn {
+        let stored = buckets
+            .into_iter()
+            .map(|(name, points)| (name, points.iter().map(StoredPoint::from).collect()))
+            .collect();
+        StandIn::start_stored(stored).await
+    }
+
+    /// A stand-in holding any points.
+    pub(crate) async fn start_stored(buckets: BTreeMap<String, Vec<StoredPoint>>) -> StandIn {
         let shared = Arc::new(Shared {
             buckets,
             ..Shared::default()

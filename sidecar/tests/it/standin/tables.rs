@@ -14,8 +14,9 @@
 
 use std::collections::BTreeMap;
 
+use super::StoredPoint;
 use super::script::Stage;
-use crate::support::{TestPoint, rfc3339};
+use crate::support::rfc3339;
 
 /// A cell; `Time` is nanoseconds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,7 +50,7 @@ pub(crate) struct Answer {
 /// Runs `stages` over the buckets' points.
 pub(crate) fn run(
     stages: &[Stage],
-    buckets: &BTreeMap<String, Vec<TestPoint>>,
+    buckets: &BTreeMap<String, Vec<StoredPoint>>,
 ) -> Result<Answer, RunError> {
     let invalid = |m: &str| RunError::Invalid(m.to_string());
     let (Some(Stage::From(bucket)), Some(Stage::Range { start_ns, stop_ns })) =
@@ -86,24 +87,20 @@ pub(crate) fn run(
     })
 }
 
-fn from(points: &[TestPoint]) -> Tables {
+fn from(points: &[StoredPoint]) -> Tables {
     let mut tables = Tables::new();
     for p in points {
-        for (field, value) in [("handle_count", p.count), ("handle_sum_ms", p.sum_ms)] {
-            let key: Key = [
-                ("_measurement", genesys_aht_contract::MEASUREMENT),
-                ("_field", field),
-                ("skill", p.skill),
-                ("skill_id", p.skill_id),
-                ("queue", p.queue),
-                ("media_type", p.media_type),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Cell::Str(v.to_string())))
-            .collect();
+        for (field, value) in &p.fields {
+            let mut key: Key = p
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), Cell::Str(v.clone())))
+                .collect();
+            key.insert("_measurement".into(), Cell::Str(p.measurement.clone()));
+            key.insert("_field".into(), Cell::Str(field.clone()));
             let mut row = key.clone();
-            row.insert("_time".into(), Cell::Time(p.ts_ns));
-            row.insert("_value".into(), Cell::Int(value));
+            row.insert("_time".into(), Cell::Time(p.t));
+            row.insert("_value".into(), Cell::Int(*value));
             tables.entry(key).or_default().push(row);
         }
     }
