@@ -24,6 +24,18 @@ use std::collections::BTreeMap;
 /// The KPIs `GET /metrics/kpi` answers, by their `kpi` parameter.
 pub const KPIS: [&str; 4] = ["service_level", "asa", "abandonment", "transfer_rate"];
 
+/// Every Genesys metric the KPIs are made of.
+pub const METRICS: [&str; 8] = [
+    "tAnswered",
+    "nOverSla",
+    "tAbandon",
+    "tShortAbandon",
+    "tFlowOut",
+    "nOffered",
+    "nTransferred",
+    "tHandle",
+];
+
 /// A Genesys metric in one window and group: how many emissions, and their sum
 /// (milliseconds for `t*` metrics; the plugin writes the count of `n*` metrics).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -32,17 +32,6 @@ type Sums = BTreeMap<(i64, String), (i64, i64)>;
 /// denominator left out.
 type Parts = BTreeMap<(i64, String), (i64, i64)>;
 
-/// Every Genesys metric the KPIs are made of.
-const KPI_METRICS: [&str; 8] = [
-    "tAnswered",
-    "nOverSla",
-    "tAbandon",
-    "tShortAbandon",
-    "tFlowOut",
-    "nOffered",
-    "nTransferred",
-    "tHandle",
-];
 /// The KPIs: the sidecar's `kpi` name and the start of the panels' titles.
 const KPIS: [(&str, &str); 4] = [
     ("service_level", "Service level"),
@@ -518,7 +507,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
         collected_start,
         collected_end,
         GRANULARITY_SECS,
-        &KPI_METRICS,
+        &genesys_aht_tests::kpi::METRICS,
     );
     // A field no point holds is no field in InfluxDB, and InfluxQL's fill(0)
     // cannot make it: a KPI reading one has no value there.
@@ -677,7 +666,7 @@ async fn every_shipped_dashboard_query_gives_the_simulators_numbers() {
             wstart.max(collected_start),
             wend.min(collected_end),
             window_s,
-            &KPI_METRICS,
+            &genesys_aht_tests::kpi::METRICS,
         );
         for panel in kpi_panels {
             let title = panel["title"].as_str().unwrap();

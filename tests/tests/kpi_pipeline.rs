@@ -38,37 +38,8 @@ use genesys_aht_tests::workspace;
 use genesys_sim::TruthQuery;
 use serde_json::{Value, json};
 
-/// The KPIs whose numerator must be above 0 in some window, so that their equality
-/// with the truth proves something.
-const NON_ZERO_NUMERATORS: [&str; 4] = ["service_level", "asa", "abandonment", "transfer_rate"];
-
-/// The Genesys metrics that must have data in the truth: without short abandons or
-/// flow-outs the service-level settings cannot differ in them.
-const EMITTED: [&str; 8] = [
-    "tAnswered",
-    "nOverSla",
-    "tAbandon",
-    "tShortAbandon",
-    "tFlowOut",
-    "nOffered",
-    "nTransferred",
-    "tHandle",
-];
-
 /// What the plugin groups by.
 const DIMENSIONS: [&str; 3] = ["requestedRoutingSkillId", "queueId", "mediaType"];
-
-/// Every Genesys metric a KPI is built of.
-const METRICS: [&str; 8] = [
-    "tAnswered",
-    "nOverSla",
-    "tAbandon",
-    "tShortAbandon",
-    "tFlowOut",
-    "nOffered",
-    "nTransferred",
-    "tHandle",
-];
 
 /// The `interval` parameters asked for, with their length in seconds.
 const INTERVALS: [(&str, i64); 3] = [("15m", 900), ("1h", 3600), ("1d", 86_400)];
@@ -162,7 +133,7 @@ fn truth(collected: &Collected, start: i64, end: i64, window_s: i64) -> Windows<
         end: at(end),
         granularity: Duration::from_secs(900),
         group_by: DIMENSIONS.iter().map(|d| (*d).to_owned()).collect(),
-        metrics: METRICS.iter().map(|m| (*m).to_owned()).collect(),
+        metrics: kpi::METRICS.iter().map(|m| (*m).to_owned()).collect(),
         flatten: false,
     });
     let mut out = Windows::<Metrics>::new();
@@ -254,9 +225,11 @@ fn assert_same(got: &Windows<Expected>, want: &Windows<Expected>, what: &str) {
     );
 }
 
-/// The truth is not empty where emptiness would make the comparisons prove little.
+/// The truth is not empty where emptiness would make the comparisons prove little:
+/// every metric has data (without short abandons or flow-outs the service-level
+/// settings could not differ), every KPI a numerator above 0 somewhere.
 fn assert_not_vacuous(quarters: &Windows<Metrics>) {
-    for metric in EMITTED {
+    for metric in kpi::METRICS {
         assert!(
             quarters
                 .values()
@@ -264,7 +237,7 @@ fn assert_not_vacuous(quarters: &Windows<Metrics>) {
             "the truth has {metric}"
         );
     }
-    for kpi in NON_ZERO_NUMERATORS {
+    for kpi in KPIS {
         let windows = expected(quarters, kpi, ServiceLevel::DEFAULT);
         assert!(
             windows.values().any(|w| w.numerator > 0),

@@ -386,7 +386,7 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
     let stack = common::stack::collect_observed().await;
     let (start, end) = (stack.start, stack.end);
     // The live state was written at the stack's start: a window that still holds it.
-    let settings = format!("{}{LIVE_TOML}", kpi::SERVICE_LEVEL_TOML);
+    let settings = format!("{}{LIVE_TOML}", kpi::SERVICE_LEVEL.toml());
     let (_open, open) =
         workspace::start_sidecar(&stack.sidecar_config("open.toml", None, &settings)).await;
     let guarded = stack.sidecar_config(
