@@ -35,21 +35,32 @@ fn config(config: TestConfig, source: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// The conversation lines of one `--once` run of `collect` from `source` at `now`, in
+/// (timestamp, tags) order, and its stderr.
+async fn sorted_run(
+    collect: TestConfig,
+    source: &str,
+    now: jiff::Timestamp,
+) -> (Vec<Line>, String) {
+    let (dir, path) = config(collect, source);
+    let (mut lines, stderr) = once_at(&path, now, dir.path()).await;
+    lines.sort_by(|a, b| (a.timestamp, &a.tags).cmp(&(b.timestamp, &b.tags)));
+    (lines, stderr)
+}
+
 /// (aggregates mode, details mode) lines for the same `collect` settings, each in
-/// (timestamp, tags) order, and the details run's stderr.
+/// (timestamp, tags) order, and the details run's stderr. The two runs are independent
+/// processes against a fixed clock: they run side by side.
 async fn both(
     sim: &Sim,
     collect: TestConfig,
     details: fn(TestConfig) -> TestConfig,
 ) -> (Vec<Line>, Vec<Line>, String) {
     let now = sim.now();
-    let (dir_a, aggregates) = config(collect.clone(), "aggregates");
-    let (dir_d, detailed) = config(details(collect), "details");
-    let (mut want, _) = once_at(&aggregates, now, dir_a.path()).await;
-    let (mut got, stderr) = once_at(&detailed, now, dir_d.path()).await;
-    for lines in [&mut want, &mut got] {
-        lines.sort_by(|a, b| (a.timestamp, &a.tags).cmp(&(b.timestamp, &b.tags)));
-    }
+    let ((want, _), (got, stderr)) = tokio::join!(
+        sorted_run(collect.clone(), "aggregates", now),
+        sorted_run(details(collect), "details", now),
+    );
     (want, got, stderr)
 }
 
@@ -75,7 +86,25 @@ fn jobs(config: TestConfig) -> TestConfig {
     config.collect("details_jobs_min_window", "1h")
 }
 
-#[tokio::test]
+/// For one grouping of `collect`: details mode paged, and by job, each equal to one
+/// run of aggregates mode.
+async fn paged_and_by_job(sim: &Sim, what: &str, collect: TestConfig) {
+    let now = sim.now();
+    let ((want, _), (by_pages, stderr_paged), (by_jobs, stderr_jobs)) = tokio::join!(
+        sorted_run(collect.clone(), "aggregates", now),
+        sorted_run(paged(collect.clone()), "details", now),
+        sorted_run(jobs(collect), "details", now),
+    );
+    assert!(
+        want.len() > 1000,
+        "{what}: a week of traffic: {}",
+        want.len()
+    );
+    assert_same(&by_pages, &want, &format!("{what}, paged: {stderr_paged}"));
+    assert_same(&by_jobs, &want, &format!("{what}, by job: {stderr_jobs}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
     // The model check of every page is what takes time in a debug build; the other
     // tests here keep it on.
@@ -102,17 +131,10 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
             week.collect("group_by", vec!["queueId", "requestedRoutingSkillId"]),
         ),
     ];
-    for (what, collect) in groupings {
-        for (how, details) in [("paged", paged as fn(_) -> _), ("by job", jobs)] {
-            let (want, got, _) = both(&sim, collect.clone(), details).await;
-            assert!(
-                want.len() > 1000,
-                "{what}: a week of traffic: {}",
-                want.len()
-            );
-            assert_same(&got, &want, &format!("{what}, {how}"));
-        }
-    }
+    // The groupings, and the three runs of each, are independent processes against a
+    // fixed clock: all nine run at once.
+    let [a, b, c] = groupings.map(|(what, collect)| paged_and_by_job(&sim, what, collect));
+    tokio::join!(a, b, c);
     let log = sim.request_log();
     assert!(log.iter().any(|r| r.path.ends_with("/details/query")));
     assert!(log.iter().any(|r| r.path.ends_with("/results")));
@@ -128,7 +150,7 @@ async fn a_week_of_details_equals_aggregates_paged_and_by_job() {
     assert_eq!(deleted, created, "every job is deleted once read");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_and_one_skill_per_group_agree_too() {
     let sim = sim(quiet()).await;
     let queue = sim.queues()[0].id.clone();
@@ -142,7 +164,7 @@ async fn filters_and_one_skill_per_group_agree_too() {
     assert_same(&got, &want, &stderr);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_result_cap_is_met_by_splitting_the_window() {
     let sim = sim(SimConfig {
         details_max_results: 300,
@@ -161,7 +183,7 @@ async fn the_result_cap_is_met_by_splitting_the_window() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversations_repeated_by_shifting_pages_count_once() {
     let sim = sim(SimConfig {
         details_page_overlap: 7,
@@ -176,7 +198,7 @@ async fn conversations_repeated_by_shifting_pages_count_once() {
     assert_same(&got, &want, &stderr);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     let sim = sim(quiet()).await;
     sim.fail_next_jobs(1, "The query was too expensive");
@@ -196,7 +218,7 @@ async fn a_failed_job_is_a_clear_error_and_is_deleted() {
     assert!(deleted, "the failed job was deleted");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversations_longer_than_the_lookbehind_are_counted_and_warned_about() {
     let sim = sim(quiet()).await;
     let collect = TestConfig::new(&sim.base_url())
@@ -209,8 +231,8 @@ async fn conversations_longer_than_the_lookbehind_are_counted_and_warned_about()
     // Ten minutes: conversations seen that emitted into the window later than that
     // after they started are counted in a warning (ones like them that started before
     // the query's reach would be missed).
-    let short = |config| paged(config).collect("details_lookbehind", "10m");
-    let (_, _, stderr) = both(&sim, collect, short).await;
+    let short = paged(collect).collect("details_lookbehind", "10m");
+    let (_, stderr) = sorted_run(short, "details", sim.now()).await;
     let warning = stderr
         .lines()
         .find(|l| l.starts_with("W! ") && l.contains("more than collect.details_lookbehind"))

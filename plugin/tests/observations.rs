@@ -176,7 +176,7 @@ impl Day {
     async fn gather_at(&self, now: Timestamp) -> (Points, Points) {
         set_clocks(&self.clock, &self.now_file, now);
         let want = truth(&self.sim);
-        let before = own_points(&self.telegraf.recorded());
+        let before = self.telegraf.inspect(own_points);
         self.telegraf.gather().await.unwrap();
         let polled = self
             .telegraf

@@ -116,7 +116,8 @@ fn truth(sim: &Sim, start: Timestamp, end: Timestamp) -> Points {
     common::truth_fields(sim, (start, end), GRANULARITY, &GROUP_BY, &METRICS)
 }
 
-#[tokio::test]
+// The simulator and the stand-in's readers run on the test's runtime: two threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let start: Timestamp = "2026-03-09T00:00:00Z".parse().unwrap();
     let clock = ManualClock::new(start);
@@ -158,8 +159,9 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     execd.args = vec!["--config".into(), config.to_str().unwrap().into()];
     execd.env = vec![(NOW_FILE_VAR.into(), now_file.to_str().unwrap().into())];
     execd.signal = ExecdSignal::Stdin;
-    // Long enough that the gathers sent right after a crash certainly fall into it.
-    execd.restart_delay = Duration::from_secs(1);
+    // Long enough that the gathers sent right after a crash (at most three pipe
+    // writes, refused at once) certainly fall into it; each crash waits it out.
+    execd.restart_delay = Duration::from_millis(500);
     let mut now = start + STEP;
     set_clocks(&clock, &now_file, now);
     let mut telegraf = Execd::start(execd.clone()).await.unwrap();
@@ -174,7 +176,7 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
     let kill_steps: BTreeSet<usize> = events.into_iter().collect();
     let mut kills = 0;
     for step in 0.. {
-        let before = own_points(&telegraf.recorded());
+        let before = telegraf.inspect(own_points);
         let crash = kill_steps.contains(&step);
         let stop = stop_steps.contains(&step);
         // Telegraf's pipeline stalls before half the crashes and every stop: what the

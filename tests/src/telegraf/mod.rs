@@ -346,6 +346,12 @@ impl Execd {
         lock(&self.recorded).clone()
     }
 
+    /// `read` applied to what was recorded so far, in place: [`Execd::recorded`]
+    /// without the copy, for a test that looks at a long run's record at every step.
+    pub fn inspect<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {
+        read(&lock(&self.recorded))
+    }
+
     /// The metrics received so far, in order.
     pub fn metrics(&self) -> Vec<Metric> {
         lock(&self.recorded)
