@@ -14,15 +14,13 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use genesys_aht::NOW_FILE_VAR;
 use genesys_aht_contract::names::internal;
 use genesys_aht_contract::{Dimension, MEASUREMENT};
-use genesys_aht_tests::telegraf::{
-    Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep, Store,
-};
+use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Recorded, Signal as ExecdSignal, StopStep};
 use genesys_sim::{Clock, Endpoint, FaultKind, ManualClock, RandomFaults, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
 use nix::sys::signal::Signal;
@@ -36,14 +34,11 @@ const KILLS: usize = 12;
 const STOPS: usize = 4;
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// (bucket start in ns, group in Genesys terms) → integer fields.
-type Points = BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>>;
-
 fn every_fault_kind() -> Vec<FaultKind> {
     FaultKind::every(1, Duration::from_secs(2))
 }
 
-use common::{own_points, set_clocks};
+use common::{Points, own_points, set_clocks, stored_points};
 
 /// What every Telegraf run (each [`Execd`]) recorded, in order.
 #[derive(Default)]
@@ -89,27 +84,6 @@ async fn crash_and_lose_gathers(
         .wait_until(LIMIT, |r| r.starts > starts && telegraf.pid().is_some())
         .await;
     assert!(restarted, "restart after a crash");
-}
-
-/// The harness's store, conversation points only, keyed like the ground truth.
-fn stored(recorded: &Recorded) -> Points {
-    let metrics: Vec<_> = recorded.metrics.iter().map(|(_, m)| m).collect();
-    let store = Store::from_metrics(metrics);
-    let mut points = Points::new();
-    for ((measurement, tags, timestamp), fields) in store.points {
-        if measurement != MEASUREMENT {
-            continue;
-        }
-        let group = GROUP_BY
-            .iter()
-            .filter_map(|d| {
-                let value = tags.get(d.id_tag().unwrap_or(d.value_tag())).unwrap();
-                (value != "(none)").then(|| (d.genesys_name().to_owned(), value.clone()))
-            })
-            .collect();
-        points.insert((timestamp.unwrap(), group), common::integers(fields));
-    }
-    points
 }
 
 fn truth(sim: &Sim, start: Timestamp, end: Timestamp) -> Points {
@@ -240,7 +214,7 @@ async fn three_days_of_faults_crashes_and_stops_end_at_the_ground_truth() {
         "{:?}",
         recorded.parse_errors
     );
-    let got = stored(&recorded);
+    let got = stored_points(&recorded, &GROUP_BY);
     let want = truth(&sim, start, end);
     assert!(want.len() > 500, "a busy day: {} points", want.len());
     let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();

@@ -22,11 +22,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{own_points, set_clocks};
+use common::{Points, own_points, set_clocks, stored_points, truth_points, truth_query};
 use genesys_aht::NOW_FILE_VAR;
-use genesys_aht_contract::{Dimension, MEASUREMENT};
+use genesys_aht_contract::Dimension;
 use genesys_aht_tests::telegraf::{Execd, ExecdConfig, Level, Recorded, Signal as ExecdSignal};
-use genesys_sim::{Clock, ManualClock, Sim, SimConfig, TruthQuery};
+use genesys_sim::{Clock, ManualClock, Sim, SimConfig};
 use jiff::{SignedDuration, Timestamp};
 
 const GRANULARITY: Duration = Duration::from_secs(900);
@@ -56,54 +56,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// and tokens_and_limits.rs are): with Genesys's 300 a minute the run waits a minute
 /// for its budget.
 const BUDGET: u32 = 20_000;
-
-/// (bucket start in ns, group in Genesys terms) → integer fields.
-type Points = BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>>;
-
-/// The stand-in's store, conversation points only, keyed like the ground truth.
-fn stored(recorded: &Recorded) -> Points {
-    let metrics: Vec<_> = recorded.metrics.iter().map(|(_, m)| m).collect();
-    let store = genesys_aht_tests::telegraf::Store::from_metrics(metrics);
-    let mut points = Points::new();
-    for ((measurement, tags, timestamp), fields) in store.points {
-        if measurement != MEASUREMENT {
-            continue;
-        }
-        let group = GROUP_BY
-            .iter()
-            .filter_map(|d| {
-                let value = tags.get(d.id_tag().unwrap_or(d.value_tag())).unwrap();
-                (value != "(none)").then(|| (d.genesys_name().to_owned(), value.clone()))
-            })
-            .collect();
-        points.insert((timestamp.unwrap(), group), common::integers(fields));
-    }
-    points
-}
-
-fn query(start: Timestamp, end: Timestamp) -> TruthQuery {
-    TruthQuery {
-        start,
-        end,
-        granularity: GRANULARITY,
-        group_by: GROUP_BY
-            .iter()
-            .map(|d| d.genesys_name().to_owned())
-            .collect(),
-        metrics: METRICS.iter().map(|m| (*m).to_owned()).collect(),
-        flatten: false,
-    }
-}
-
-fn as_points(truth: genesys_sim::GroundTruth) -> Points {
-    truth
-        .into_iter()
-        .map(|((bucket, group), metrics)| {
-            let key = (bucket.as_nanosecond() as i64, group);
-            (key, common::integer_fields(&metrics))
-        })
-        .collect()
-}
 
 /// The first instant of the UTC day holding `at`: where the details query of a window
 /// starting `LOOKBEHIND` after `at` selects conversations from.
@@ -204,8 +156,8 @@ async fn a_week_of_every_kind_of_conversation_in_both_modes() {
     }
 
     // Aggregates mode: the whole truth.
-    let truth = as_points(sim.ground_truth(&query(start, end)));
-    let for_aggregates = stored(&by_aggregates);
+    let truth = common::truth_fields(&sim, (start, end), GRANULARITY, &GROUP_BY, &METRICS);
+    let for_aggregates = stored_points(&by_aggregates, &GROUP_BY);
     assert!(truth.len() > 1000, "a busy week: {} points", truth.len());
     assert_eq!(for_aggregates.len(), truth.len(), "aggregates mode: points");
     for (key, fields) in &truth {
@@ -244,9 +196,10 @@ async fn a_week_of_every_kind_of_conversation_in_both_modes() {
     while window < end {
         let window_end = window + STEP;
         let from = day_of(window - SignedDuration::try_from(LOOKBEHIND).unwrap());
-        visible.extend(as_points(
-            sim.ground_truth_started_from(&query(window, window_end), from),
-        ));
+        visible.extend(truth_points(sim.ground_truth_started_from(
+            &truth_query((window, window_end), GRANULARITY, &GROUP_BY, &METRICS),
+            from,
+        )));
         let late = sim.emitting_late(window, window_end, LOOKBEHIND, from);
         let all_late = sim.emitting_late(window, window_end, LOOKBEHIND, Timestamp::MIN);
         assert_eq!(
@@ -270,7 +223,7 @@ async fn a_week_of_every_kind_of_conversation_in_both_modes() {
         visible, truth,
         "what details mode cannot see changes the sums"
     );
-    let for_details = stored(&by_details);
+    let for_details = stored_points(&by_details, &GROUP_BY);
     assert_eq!(for_details.len(), visible.len(), "details mode: points");
     for (key, fields) in &visible {
         assert_eq!(for_details.get(key), Some(fields), "details mode: {key:?}");

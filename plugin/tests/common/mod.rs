@@ -121,16 +121,18 @@ pub fn integer_fields(metrics: &BTreeMap<String, genesys_sim::Stats>) -> BTreeMa
     fields
 }
 
-/// The simulator's ground truth of `start..end` as (bucket start in ns, group in
-/// Genesys terms) → the integer fields the plugin writes for it.
-pub fn truth_fields(
-    sim: &genesys_sim::Sim,
+/// (bucket start in ns, group in Genesys terms) → integer fields: how the tests
+/// compare the plugin's points with the ground truth.
+pub type Points = BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>>;
+
+/// The ground-truth question for `metrics` in `[start, end)` by `group_by`, unflattened.
+pub fn truth_query(
     (start, end): (jiff::Timestamp, jiff::Timestamp),
     granularity: std::time::Duration,
     group_by: &[genesys_aht_contract::Dimension],
     metrics: &[&str],
-) -> BTreeMap<(i64, BTreeMap<String, String>), BTreeMap<String, i64>> {
-    let truth = sim.ground_truth(&genesys_sim::TruthQuery {
+) -> genesys_sim::TruthQuery {
+    genesys_sim::TruthQuery {
         start,
         end,
         granularity,
@@ -140,7 +142,11 @@ pub fn truth_fields(
             .collect(),
         metrics: metrics.iter().map(|m| (*m).to_owned()).collect(),
         flatten: false,
-    });
+    }
+}
+
+/// The ground truth as [`Points`]: the fields the plugin writes for each metric.
+pub fn truth_points(truth: genesys_sim::GroundTruth) -> Points {
     truth
         .into_iter()
         .map(|((bucket, group), metrics)| {
@@ -148,6 +154,42 @@ pub fn truth_fields(
             (key, integer_fields(&metrics))
         })
         .collect()
+}
+
+/// The simulator's ground truth for [`truth_query`], as [`Points`].
+pub fn truth_fields(
+    sim: &genesys_sim::Sim,
+    range: (jiff::Timestamp, jiff::Timestamp),
+    granularity: std::time::Duration,
+    group_by: &[genesys_aht_contract::Dimension],
+    metrics: &[&str],
+) -> Points {
+    truth_points(sim.ground_truth(&truth_query(range, granularity, group_by, metrics)))
+}
+
+/// The conversation points a Telegraf stand-in stored, keyed like the ground truth
+/// grouped by `group_by` (a `(none)` tag is a dimension that does not apply).
+pub fn stored_points(
+    recorded: &genesys_aht_tests::telegraf::Recorded,
+    group_by: &[genesys_aht_contract::Dimension],
+) -> Points {
+    let metrics: Vec<_> = recorded.metrics.iter().map(|(_, m)| m).collect();
+    let store = genesys_aht_tests::telegraf::Store::from_metrics(metrics);
+    let mut points = Points::new();
+    for ((measurement, tags, timestamp), fields) in store.points {
+        if measurement != genesys_aht_contract::MEASUREMENT {
+            continue;
+        }
+        let group = group_by
+            .iter()
+            .filter_map(|d| {
+                let value = tags.get(d.id_tag().unwrap_or(d.value_tag())).unwrap();
+                (value != "(none)").then(|| (d.genesys_name().to_owned(), value.clone()))
+            })
+            .collect();
+        points.insert((timestamp.unwrap(), group), integers(fields));
+    }
+    points
 }
 
 /// Runs `--once` with `config` as if it were `now` (through the plugin's clock file,
