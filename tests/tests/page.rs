@@ -410,37 +410,24 @@ async fn the_chart_page_shows_the_simulators_numbers_and_every_state_in_chromium
         );
     }
     let (from, to) = (minute(start), minute(end));
-    let answer = workspace::get_json(
-        &open,
-        "/metrics/aht",
-        &[
-            ("start_date", &format!("{from}:00Z")),
-            ("end_date", &format!("{to}:00Z")),
-            ("interval", "15m"),
-            ("var-skill", SKILLS[0]),
-            ("var-skill", SKILLS[1]),
-        ],
-    )
-    .await;
+    let (start_date, end_date) = (format!("{from}:00Z"), format!("{to}:00Z"));
+    // The range, interval and skills the page is set to.
+    let shown = [
+        ("start_date", start_date.as_str()),
+        ("end_date", end_date.as_str()),
+        ("interval", "15m"),
+        ("var-skill", SKILLS[0]),
+        ("var-skill", SKILLS[1]),
+    ];
+    let answer = workspace::get_json(&open, "/metrics/aht", &shown).await;
     assert_eq!(answer_sums(&answer), truth, "/metrics/aht is the truth");
     let kpi_truth: kpi::KpiTruth = kpi::kpi_by_skill(&stack.sim, start, end, 900)
         .into_iter()
         .filter(|((_, skill), _)| SKILLS.contains(&skill.as_str()))
         .collect();
     for name in kpi::KPIS {
-        let answer = workspace::get_json(
-            &open,
-            "/metrics/kpi",
-            &[
-                ("kpi", name),
-                ("start_date", &format!("{from}:00Z")),
-                ("end_date", &format!("{to}:00Z")),
-                ("interval", "15m"),
-                ("var-skill", SKILLS[0]),
-                ("var-skill", SKILLS[1]),
-            ],
-        )
-        .await;
+        let query: Vec<(&str, &str)> = [("kpi", name)].into_iter().chain(shown).collect();
+        let answer = workspace::get_json(&open, "/metrics/kpi", &query).await;
         let want: BTreeMap<(i64, String), (i64, i64)> = kpi_truth
             .iter()
             .map(|(key, parts)| (key.clone(), parts[name]))
